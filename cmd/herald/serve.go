@@ -1,0 +1,161 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/sqlite"
+)
+
+// Serve defaults.
+const (
+	defaultAddr          = "127.0.0.1:8080"
+	defaultDB            = "herald.db"
+	defaultShutdownGrace = 20 * time.Second
+)
+
+type serveOptions struct {
+	addr                string
+	db                  string
+	allowPrivateTargets bool
+	eventTypes          []string
+	logLevel            string
+	logFormat           string
+	shutdownGrace       time.Duration
+}
+
+func newServeCommand() *cobra.Command {
+	var o serveOptions
+	cmd := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the API and the delivery workers",
+		Long: "serve runs herald's REST API and delivery workers. With no --db it keeps\n" +
+			"everything in the SQLite file herald.db in the working directory.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			return serve(ctx, o)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&o.addr, "addr", defaultAddr, "address to listen on")
+	f.StringVar(&o.db, "db", defaultDB, "SQLite file path")
+	f.BoolVar(&o.allowPrivateTargets, "allow-private-targets", false,
+		"let deliveries reach loopback, private and link-local addresses")
+	f.StringSliceVar(&o.eventTypes, "event-types", nil, "event types to accept beside the built-in ones (comma-separated)")
+	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
+	f.DurationVar(&o.shutdownGrace, "shutdown-grace", defaultShutdownGrace, "how long a shutdown waits for requests in flight")
+	return cmd
+}
+
+func serve(ctx context.Context, o serveOptions) error {
+	logger, err := newLogger(o.logLevel, o.logFormat)
+	if err != nil {
+		return err
+	}
+	if err := checkOpenMode(o.addr, logger); err != nil {
+		return err
+	}
+	eventTypes, err := herald.NewEventTypes(o.eventTypes...)
+	if err != nil {
+		return fmt.Errorf("--event-types: %w", err)
+	}
+	if strings.Contains(o.db, "://") {
+		return fmt.Errorf("--db %q: only a SQLite file path is supported in this version", o.db)
+	}
+	store, err := sqlite.Open(ctx, o.db)
+	if err != nil {
+		return err
+	}
+	defer store.Close()
+
+	sender := delivery.NewSender(delivery.SenderConfig{
+		UserAgent:           "herald/" + heraldVersion(),
+		AllowPrivateTargets: o.allowPrivateTargets,
+	})
+	api, err := httpapi.New(httpapi.Config{
+		Store: store, Sender: sender, EventTypes: eventTypes, Version: heraldVersion(), Logger: logger,
+	})
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{
+		Addr:              o.addr,
+		Handler:           api,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		// Long enough for a test send, which may wait on its 15 s timeout.
+		WriteTimeout: 60 * time.Second,
+		IdleTimeout:  120 * time.Second,
+		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return err
+	}
+	logger.Info("herald is serving", "addr", ln.Addr().String(), "db", o.db, "version", heraldVersion())
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	logger.Info("shutting down", "grace", o.shutdownGrace)
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
+		return err
+	}
+	logger.Info("stopped")
+	return nil
+}
+
+// checkOpenMode refuses to serve unauthenticated requests anywhere but on
+// loopback: without API keys, anyone who can reach the port owns herald.
+func checkOpenMode(addr string, logger *slog.Logger) error {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return fmt.Errorf("--addr %q: %w", addr, err)
+	}
+	if host == "localhost" {
+		host = "127.0.0.1"
+	}
+	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
+		return fmt.Errorf("--addr %q: herald has no API keys in this version, so it only listens on loopback (127.0.0.1 or [::1])", addr)
+	}
+	logger.Warn("no API keys configured: accepting unauthenticated requests, on loopback only")
+	return nil
+}
+
+func newLogger(level, format string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(os.Stderr, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(os.Stderr, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format %q: want text or json", format)
+}

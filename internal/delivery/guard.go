@@ -1,0 +1,82 @@
+package delivery
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"syscall"
+)
+
+// ErrForbiddenTarget is returned when a send would connect to an address
+// herald refuses: one inside the network herald runs in.
+var ErrForbiddenTarget = errors.New("forbidden target address")
+
+// Ranges refused beyond what netip classifies itself.
+var (
+	cgnat       = netip.MustParsePrefix("100.64.0.0/10")
+	thisNetwork = netip.MustParsePrefix("0.0.0.0/8")
+	reserved    = netip.MustParsePrefix("240.0.0.0/4")
+	nat64       = netip.MustParsePrefix("64:ff9b::/96")
+)
+
+// ForbiddenReason says why addr is refused as a target, or "" if it is a
+// public address. IPv4-mapped and NAT64 IPv6 forms are judged by the IPv4
+// address they carry.
+func ForbiddenReason(addr netip.Addr) string {
+	addr = addr.Unmap()
+	if nat64.Contains(addr) {
+		b := addr.As16()
+		addr = netip.AddrFrom4([4]byte(b[12:]))
+	}
+	switch {
+	case addr.IsLoopback():
+		return "loopback"
+	case addr.IsUnspecified() || thisNetwork.Contains(addr):
+		return "unspecified"
+	case addr.IsPrivate():
+		return "private"
+	case addr.IsLinkLocalUnicast():
+		// Covers 169.254.169.254 and the other cloud metadata services.
+		return "link-local"
+	case addr.IsMulticast() || addr.IsLinkLocalMulticast() || addr.IsInterfaceLocalMulticast():
+		return "multicast"
+	case cgnat.Contains(addr):
+		return "shared address space (CGNAT)"
+	case addr.Is4() && reserved.Contains(addr):
+		return "reserved"
+	}
+	return ""
+}
+
+// guard checks each address the dialer is about to connect to, after DNS
+// resolution, so a name that resolves (or re-resolves) to an inside
+// address cannot pass.
+type guard struct {
+	allowPrivate bool
+	allow        []netip.Prefix
+}
+
+func (g guard) control(network, address string, _ syscall.RawConn) error {
+	if g.allowPrivate {
+		return nil
+	}
+	host, _, err := net.SplitHostPort(address)
+	if err != nil {
+		return err
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return fmt.Errorf("%w: cannot parse %q", ErrForbiddenTarget, host)
+	}
+	for _, p := range g.allow {
+		if p.Contains(addr.Unmap()) {
+			return nil
+		}
+	}
+	if reason := ForbiddenReason(addr); reason != "" {
+		return fmt.Errorf("%w: %s is a %s address (start herald with --allow-private-targets to permit it)",
+			ErrForbiddenTarget, addr, reason)
+	}
+	return nil
+}

@@ -1,0 +1,221 @@
+// Package httpapi serves herald's REST API: routes, authentication to a
+// tenant, JSON in and out, and the conversion between wire types and domain
+// types. It alone knows HTTP statuses.
+//
+// It imports the herald domain, types, and delivery (for test sends, so a
+// test takes the same path as a real delivery).
+package httpapi
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/types"
+)
+
+// DefaultMaxBodyBytes bounds a request body.
+const DefaultMaxBodyBytes = 1 << 20
+
+// DefaultTenant owns everything when herald runs without API keys.
+const DefaultTenant = "default"
+
+const requestIDHeader = "X-Request-ID"
+
+// Config configures a Server.
+type Config struct {
+	// Store holds everything. Required.
+	Store herald.Store
+	// Sender makes test sends. Required.
+	Sender *delivery.Sender
+	// EventTypes are the accepted event types. Defaults to the built-in
+	// ones.
+	EventTypes *herald.EventTypes
+	// Version is reported by /health and User-Agent. Defaults to "dev".
+	Version string
+	// Logger receives request errors. Defaults to slog.Default().
+	Logger *slog.Logger
+	// Now returns the current time. Defaults to time.Now.
+	Now func() time.Time
+	// MaxBodyBytes bounds request bodies. Defaults to DefaultMaxBodyBytes.
+	MaxBodyBytes int64
+}
+
+func (c Config) withDefaults() Config {
+	if c.EventTypes == nil {
+		c.EventTypes, _ = herald.NewEventTypes()
+	}
+	if c.Version == "" {
+		c.Version = "dev"
+	}
+	if c.Logger == nil {
+		c.Logger = slog.Default()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if c.MaxBodyBytes <= 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	return c
+}
+
+func (c Config) validate() error {
+	switch {
+	case c.Store == nil:
+		return errors.New("httpapi: Config.Store is required")
+	case c.Sender == nil:
+		return errors.New("httpapi: Config.Sender is required")
+	}
+	return nil
+}
+
+// Server is herald's HTTP API.
+type Server struct {
+	cfg     Config
+	handler http.Handler
+}
+
+// New returns a Server.
+func New(cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg}
+	s.handler = s.routes()
+	return s, nil
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	s.handler.ServeHTTP(w, r)
+}
+
+func (s *Server) routes() http.Handler {
+	mux := http.NewServeMux()
+	for _, prefix := range []string{"", "/api/v1"} {
+		mux.HandleFunc("GET "+prefix+"/health", s.handleHealth)
+		mux.HandleFunc("GET "+prefix+"/ready", s.handleReady)
+	}
+	api := func(pattern string, h http.HandlerFunc) {
+		method, path, _ := strings.Cut(pattern, " ")
+		var handler http.Handler = h
+		if method == http.MethodPost {
+			handler = s.idempotent(handler)
+		}
+		mux.Handle(method+" /api/v1"+path, s.authenticate(handler))
+	}
+	api("POST /webhooks", s.handleRegisterWebhook)
+	api("GET /webhooks", s.handleListWebhooks)
+	api("GET /webhooks/stats", s.handleWebhookStats)
+	api("GET /webhooks/{id}", s.handleGetWebhook)
+	api("PATCH /webhooks/{id}", s.handleUpdateWebhook)
+	api("DELETE /webhooks/{id}", s.handleDeleteWebhook)
+	api("POST /webhooks/{id}/test", s.handleTestWebhook)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		s.writeError(w, r, herald.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
+	})
+	return s.recoverPanics(s.withRequestID(s.limitBody(mux)))
+}
+
+type tenantKey struct{}
+
+// authenticate resolves the caller's tenant. API keys arrive with the
+// tenants issue; until then every caller is DefaultTenant, and cmd/herald
+// only listens on loopback in that mode.
+func (s *Server) authenticate(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ctx := context.WithValue(r.Context(), tenantKey{}, DefaultTenant)
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func tenantOf(ctx context.Context) string {
+	t, _ := ctx.Value(tenantKey{}).(string)
+	return t
+}
+
+func (s *Server) limitBody(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		next.ServeHTTP(w, r)
+	})
+}
+
+// withRequestID echoes the caller's X-Request-ID, or a new one; a
+// metadata.request_id in the body replaces it when the body is decoded.
+func (s *Server) withRequestID(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		id := sanitizeRequestID(r.Header.Get(requestIDHeader))
+		if id == "" {
+			id = newRequestID()
+		}
+		w.Header().Set(requestIDHeader, id)
+		next.ServeHTTP(w, r)
+	})
+}
+
+func (s *Server) recoverPanics(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil && v != http.ErrAbortHandler {
+				s.cfg.Logger.ErrorContext(r.Context(), "panic serving request", "path", r.URL.Path, "panic", v)
+				s.writeError(w, r, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+func newRequestID() string {
+	b := make([]byte, 12)
+	rand.Read(b)
+	return "req_" + hex.EncodeToString(b)
+}
+
+// sanitizeRequestID keeps a caller's id only if it is short and printable,
+// so it cannot forge log lines or headers.
+func sanitizeRequestID(id string) string {
+	if len(id) > 128 {
+		return ""
+	}
+	for _, c := range []byte(id) {
+		if c < 0x21 || c > 0x7e {
+			return ""
+		}
+	}
+	return id
+}
+
+func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
+	writeJSON(w, http.StatusOK, types.Health{
+		Status:    "healthy",
+		Timestamp: s.cfg.Now().UTC().Format(time.RFC3339),
+		Version:   s.cfg.Version,
+	})
+}
+
+func (s *Server) handleReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	ready := types.Readiness{
+		Status:    "ready",
+		Timestamp: s.cfg.Now().UTC().Format(time.RFC3339),
+		Checks:    map[string]string{"database": "ok"},
+	}
+	status := http.StatusOK
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		s.cfg.Logger.WarnContext(ctx, "store not ready", "err", err)
+		ready.Status, ready.Checks["database"] = "not ready", "unreachable"
+		status = http.StatusServiceUnavailable
+	}
+	writeJSON(w, status, ready)
+}
