@@ -1,5 +1,5 @@
 // Package heraldtest starts a real herald for tests: the HTTP API on a
-// loopback port over a real SQLite file in the test's temporary directory.
+// loopback port over a real SQLite file.
 //
 // It imports the internal packages it wires together and the testing
 // package; only tests import it.
@@ -7,6 +7,7 @@ package heraldtest
 
 import (
 	"context"
+	"errors"
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
@@ -22,7 +23,8 @@ type Options struct {
 	// AllowPrivateTargets lets sends reach loopback receivers. Tests of
 	// the SSRF guard leave it false.
 	AllowPrivateTargets bool
-	// DBPath is the SQLite file. Defaults to a file in t.TempDir().
+	// DBPath is the SQLite file. Required by Start; NewServer defaults it
+	// to a file in t.TempDir().
 	DBPath string
 	// Sender overrides the sender's configuration.
 	Sender delivery.SenderConfig
@@ -32,17 +34,17 @@ type Options struct {
 type Server struct {
 	URL   string
 	Store herald.Store
+	http  *httptest.Server
 }
 
-// NewServer starts a herald that stops when the test ends.
-func NewServer(t testing.TB, opts Options) *Server {
-	t.Helper()
+// Start starts a herald; Close stops it.
+func Start(opts Options) (*Server, error) {
 	if opts.DBPath == "" {
-		opts.DBPath = filepath.Join(t.TempDir(), "herald.db")
+		return nil, errors.New("heraldtest: Options.DBPath is required")
 	}
 	store, err := sqlite.Open(context.Background(), opts.DBPath)
 	if err != nil {
-		t.Fatalf("open store: %v", err)
+		return nil, err
 	}
 	opts.Sender.AllowPrivateTargets = opts.AllowPrivateTargets
 	api, err := httpapi.New(httpapi.Config{
@@ -51,12 +53,29 @@ func NewServer(t testing.TB, opts Options) *Server {
 		Version: "test",
 	})
 	if err != nil {
-		t.Fatalf("new api: %v", err)
+		store.Close()
+		return nil, err
 	}
 	srv := httptest.NewServer(api)
-	t.Cleanup(func() {
-		srv.Close()
-		store.Close()
-	})
-	return &Server{URL: srv.URL, Store: store}
+	return &Server{URL: srv.URL, Store: store, http: srv}, nil
+}
+
+// Close stops the server and closes its store.
+func (s *Server) Close() {
+	s.http.Close()
+	s.Store.Close()
+}
+
+// NewServer starts a herald that stops when the test ends.
+func NewServer(t testing.TB, opts Options) *Server {
+	t.Helper()
+	if opts.DBPath == "" {
+		opts.DBPath = filepath.Join(t.TempDir(), "herald.db")
+	}
+	s, err := Start(opts)
+	if err != nil {
+		t.Fatalf("start herald: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
 }
