@@ -52,7 +52,7 @@ func newRootCommand() *cobra.Command {
 			return applyEnv(cmd)
 		},
 	}
-	root.AddCommand(newServeCommand(), newWebhooksCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newWebhooksCommand(), newListenCommand(), newVersionCommand())
 	return root
 }
 
