@@ -34,6 +34,48 @@ type Store interface {
 	// WebhookStats returns the tenant's totals.
 	WebhookStats(ctx context.Context, tenantID string) (*WebhookStats, error)
 
+	// PublishEvents stores each event and one pending delivery per
+	// matching active webhook of its tenant, all in one transaction,
+	// leased to the caller until leaseUntil so it can send them at once.
+	// An IdempotencyKey seen within IdempotencyTTL returns the earlier
+	// event instead (Repeat), creating nothing.
+	PublishEvents(ctx context.Context, in []PublishInput, leaseUntil time.Time) ([]Published, error)
+	// GetEvent returns an event and its deliveries. Returns CodeNotFound
+	// if the tenant has no event id.
+	GetEvent(ctx context.Context, tenantID, id string) (*Event, []*Delivery, error)
+
+	// ActiveWebhookIDs lists every active webhook of every tenant, for
+	// the claimer.
+	ActiveWebhookIDs(ctx context.Context) ([]string, error)
+	// ClaimJobs leases up to limit due, unleased pending deliveries of one
+	// webhook, oldest due first, until leaseUntil. It reads only the front
+	// of that webhook's due index, never its whole backlog.
+	ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*Job, error)
+	// ReleaseJobs ends the leases of deliveries the caller will not send,
+	// so they can be claimed again.
+	ReleaseJobs(ctx context.Context, deliveryIDs []string) error
+	// ResetLeases ends every lease; only a sole process may call it, at
+	// start, since no other process can be sending.
+	ResetLeases(ctx context.Context) error
+	// RecordAttempts records attempt outcomes: per result, the attempt
+	// row, the delivery's new state, and the webhook's counters. A
+	// delivery that is no longer pending (cancelled meanwhile) keeps its
+	// status; its attempt is still logged.
+	RecordAttempts(ctx context.Context, results []AttemptResult) error
+
+	// ListDeliveries returns one page of a webhook's deliveries, newest
+	// first, with their attempt logs, and the total matching the filter.
+	// Returns CodeNotFound if the tenant has no webhook webhookID.
+	ListDeliveries(ctx context.Context, tenantID, webhookID string, f DeliveryFilter) ([]*Delivery, int, error)
+	// RetryDelivery makes a delivery pending and due at now. Returns
+	// CodeNotFound if the tenant's webhook has no such delivery, and
+	// CodeConflict if it is cancelled.
+	RetryDelivery(ctx context.Context, tenantID, webhookID, deliveryID string, now time.Time) (*Delivery, error)
+	// RecoverDeliveries makes the webhook's failed deliveries created at
+	// or after since pending and due at now, and returns how many.
+	// Returns CodeNotFound if the tenant has no webhook webhookID.
+	RecoverDeliveries(ctx context.Context, tenantID, webhookID string, since, now time.Time) (int, error)
+
 	IdempotencyStore
 
 	// Ping reports whether the store can serve requests.

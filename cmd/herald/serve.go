@@ -36,6 +36,8 @@ type serveOptions struct {
 	logLevel            string
 	logFormat           string
 	shutdownGrace       time.Duration
+	lease               time.Duration
+	maxPayloadBytes     int64
 }
 
 func newServeCommand() *cobra.Command {
@@ -60,7 +62,9 @@ func newServeCommand() *cobra.Command {
 	f.StringSliceVar(&o.eventTypes, "event-types", nil, "event types to accept beside the built-in ones (comma-separated)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
-	f.DurationVar(&o.shutdownGrace, "shutdown-grace", defaultShutdownGrace, "how long a shutdown waits for requests in flight")
+	f.DurationVar(&o.shutdownGrace, "shutdown-grace", defaultShutdownGrace, "how long a shutdown waits for requests and sends in flight")
+	f.DurationVar(&o.lease, "lease", delivery.DefaultLease, "how long a claimed delivery is held before another process may take it")
+	f.Int64Var(&o.maxPayloadBytes, "max-payload-bytes", httpapi.DefaultMaxPayloadBytes, "largest event data accepted, in bytes")
 	return cmd
 }
 
@@ -89,8 +93,18 @@ func serve(ctx context.Context, o serveOptions) error {
 		UserAgent:           "herald/" + heraldVersion(),
 		AllowPrivateTargets: o.allowPrivateTargets,
 	})
+	engine, err := delivery.NewEngine(delivery.EngineConfig{
+		Store: store, Sender: sender, Logger: logger, Lease: o.lease, SoleProcess: true,
+	})
+	if err != nil {
+		return err
+	}
+	if err := engine.Start(ctx); err != nil {
+		return fmt.Errorf("start delivery engine: %w", err)
+	}
 	api, err := httpapi.New(httpapi.Config{
-		Store: store, Sender: sender, EventTypes: eventTypes, Version: heraldVersion(), Logger: logger,
+		Store: store, Sender: sender, Engine: engine, EventTypes: eventTypes, Version: heraldVersion(),
+		Logger: logger, MaxPayloadBytes: o.maxPayloadBytes,
 	})
 	if err != nil {
 		return err
@@ -118,11 +132,16 @@ func serve(ctx context.Context, o serveOptions) error {
 		return err
 	case <-ctx.Done():
 	}
+	// Stop taking requests first, then let sends in flight finish: nothing
+	// new is accepted while the engine drains.
 	logger.Info("shutting down", "grace", o.shutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), o.shutdownGrace)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		return err
+	}
+	if err := engine.Stop(shutdownCtx); err != nil {
+		logger.Warn("delivery engine stopped with an error; leases end on the next start", "err", err)
 	}
 	logger.Info("stopped")
 	return nil

@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
@@ -28,13 +29,17 @@ type Options struct {
 	DBPath string
 	// Sender overrides the sender's configuration.
 	Sender delivery.SenderConfig
+	// Engine overrides the engine's configuration; Store and Sender are
+	// filled in.
+	Engine delivery.EngineConfig
 }
 
 // Server is a running herald.
 type Server struct {
-	URL   string
-	Store herald.Store
-	http  *httptest.Server
+	URL    string
+	Store  herald.Store
+	Engine *delivery.Engine
+	http   *httptest.Server
 }
 
 // Start starts a herald; Close stops it.
@@ -47,22 +52,31 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	opts.Sender.AllowPrivateTargets = opts.AllowPrivateTargets
-	api, err := httpapi.New(httpapi.Config{
-		Store:   store,
-		Sender:  delivery.NewSender(opts.Sender),
-		Version: "test",
-	})
+	sender := delivery.NewSender(opts.Sender)
+	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess = store, sender, true
+	engine, err := delivery.NewEngine(opts.Engine)
+	if err == nil {
+		err = engine.Start(context.Background())
+	}
+	if err != nil {
+		store.Close()
+		return nil, err
+	}
+	api, err := httpapi.New(httpapi.Config{Store: store, Sender: sender, Engine: engine, Version: "test"})
 	if err != nil {
 		store.Close()
 		return nil, err
 	}
 	srv := httptest.NewServer(api)
-	return &Server{URL: srv.URL, Store: store, http: srv}, nil
+	return &Server{URL: srv.URL, Store: store, Engine: engine, http: srv}, nil
 }
 
-// Close stops the server and closes its store.
+// Close stops the server and the engine and closes the store.
 func (s *Server) Close() {
 	s.http.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	s.Engine.Stop(ctx)
 	s.Store.Close()
 }
 

@@ -21,8 +21,20 @@ import (
 	"github.com/heraldhq/herald/types"
 )
 
-// DefaultMaxBodyBytes bounds a request body.
-const DefaultMaxBodyBytes = 1 << 20
+// Request limits.
+const (
+	DefaultMaxBodyBytes    = 1 << 20
+	DefaultMaxPayloadBytes = 256 << 10
+	MaxBatchEvents         = 500
+)
+
+// Engine takes published events and hears of changes that affect
+// delivery. *delivery.Engine is the one implementation.
+type Engine interface {
+	Publish(ctx context.Context, in []herald.PublishInput) ([]herald.Published, error)
+	Wake(webhookID string)
+	WebhookChanged(webhookID string)
+}
 
 // DefaultTenant owns everything when herald runs without API keys.
 const DefaultTenant = "default"
@@ -35,6 +47,8 @@ type Config struct {
 	Store herald.Store
 	// Sender makes test sends. Required.
 	Sender *delivery.Sender
+	// Engine delivers published events. Required.
+	Engine Engine
 	// EventTypes are the accepted event types. Defaults to the built-in
 	// ones.
 	EventTypes *herald.EventTypes
@@ -44,8 +58,12 @@ type Config struct {
 	Logger *slog.Logger
 	// Now returns the current time. Defaults to time.Now.
 	Now func() time.Time
-	// MaxBodyBytes bounds request bodies. Defaults to DefaultMaxBodyBytes.
+	// MaxBodyBytes bounds request bodies other than publishes. Defaults
+	// to DefaultMaxBodyBytes.
 	MaxBodyBytes int64
+	// MaxPayloadBytes bounds one event's data. Defaults to
+	// DefaultMaxPayloadBytes.
+	MaxPayloadBytes int64
 }
 
 func (c Config) withDefaults() Config {
@@ -64,6 +82,9 @@ func (c Config) withDefaults() Config {
 	if c.MaxBodyBytes <= 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}
+	if c.MaxPayloadBytes <= 0 {
+		c.MaxPayloadBytes = DefaultMaxPayloadBytes
+	}
 	return c
 }
 
@@ -73,6 +94,8 @@ func (c Config) validate() error {
 		return errors.New("httpapi: Config.Store is required")
 	case c.Sender == nil:
 		return errors.New("httpapi: Config.Sender is required")
+	case c.Engine == nil:
+		return errors.New("httpapi: Config.Engine is required")
 	}
 	return nil
 }
@@ -120,6 +143,12 @@ func (s *Server) routes() http.Handler {
 	api("PATCH /webhooks/{id}", s.handleUpdateWebhook)
 	api("DELETE /webhooks/{id}", s.handleDeleteWebhook)
 	api("POST /webhooks/{id}/test", s.handleTestWebhook)
+	api("GET /webhooks/{id}/deliveries", s.handleListDeliveries)
+	api("POST /webhooks/{id}/deliveries/{delivery_id}/retry", s.handleRetryDelivery)
+	api("POST /webhooks/{id}/recover", s.handleRecoverWebhook)
+	api("POST /events", s.handlePublishEvent)
+	api("POST /events/batch", s.handlePublishEvents)
+	api("GET /events/{id}", s.handleGetEvent)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, herald.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
 	})
@@ -143,9 +172,19 @@ func tenantOf(ctx context.Context) string {
 	return t
 }
 
+// limitBody bounds every request body: publishes by the payload limit
+// (a batch by MaxBatchEvents payloads), everything else by MaxBodyBytes.
 func (s *Server) limitBody(next http.Handler) http.Handler {
+	const envelope = 64 << 10 // room for the JSON around the data
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		r.Body = http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+		limit := s.cfg.MaxBodyBytes
+		switch r.URL.Path {
+		case "/api/v1/events":
+			limit = max(limit, s.cfg.MaxPayloadBytes+envelope)
+		case "/api/v1/events/batch":
+			limit = max(limit, min(MaxBatchEvents*s.cfg.MaxPayloadBytes, 64<<20)+envelope)
+		}
+		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)
 	})
 }

@@ -2,8 +2,6 @@ package httpapi
 
 import (
 	"encoding/json"
-	"errors"
-	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -294,6 +292,7 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.cfg.Engine.WebhookChanged(wh.ID)
 	writeData(w, http.StatusOK, webhookInfo(wh))
 }
 
@@ -303,6 +302,7 @@ func (s *Server) handleDeleteWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
+	s.cfg.Engine.WebhookChanged(id)
 	writeData(w, http.StatusOK, types.DeleteWebhookResponse{
 		WebhookID: id,
 		Status:    "deleted",
@@ -376,7 +376,7 @@ func (s *Server) handleTestWebhook(w http.ResponseWriter, r *http.Request) {
 		ResponseTimeMS: res.Latency.Milliseconds(),
 	}
 	if !res.OK() {
-		out.Status, out.Error = "failed", attemptError(res)
+		out.Status, out.Error = "failed", res.ErrorText()
 	}
 	writeData(w, http.StatusOK, out)
 }
@@ -392,12 +392,4 @@ func (s *Server) testEventType(wh *herald.Webhook) string {
 		}
 	}
 	return herald.BuiltinEventTypes[0]
-}
-
-// attemptError describes a failed attempt for people.
-func attemptError(res delivery.Result) string {
-	if errors.Is(res.Err, delivery.ErrStatus) {
-		return fmt.Sprintf("endpoint answered HTTP %d", res.StatusCode)
-	}
-	return res.Err.Error()
 }

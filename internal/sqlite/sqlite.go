@@ -32,6 +32,7 @@ var migrations embed.FS
 type Store struct {
 	writer *sql.DB
 	reader *sql.DB
+	group  *groupWriter
 }
 
 var _ herald.Store = (*Store)(nil)
@@ -55,9 +56,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	reader.SetMaxOpenConns(max(4, runtime.GOMAXPROCS(0)))
 	s := &Store{writer: writer, reader: reader}
 	if err := s.migrate(ctx); err != nil {
-		s.Close()
+		writer.Close()
+		reader.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
+	s.group = newGroupWriter(writer)
 	return s, nil
 }
 
@@ -81,6 +84,7 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Close closes both connection pools.
 func (s *Store) Close() error {
+	s.group.close()
 	return errors.Join(s.reader.Close(), s.writer.Close())
 }
 

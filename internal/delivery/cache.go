@@ -1,0 +1,47 @@
+package delivery
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// webhookCache keeps webhook configurations for a short time, so sending
+// does not read the store once per delivery.
+type webhookCache struct {
+	store   herald.Store
+	ttl     time.Duration
+	now     func() time.Time
+	mu      sync.Mutex
+	entries map[string]cachedWebhook
+}
+
+type cachedWebhook struct {
+	hook     *herald.Webhook
+	loadedAt time.Time
+}
+
+func (c *webhookCache) get(ctx context.Context, tenantID, id string) (*herald.Webhook, error) {
+	c.mu.Lock()
+	e, ok := c.entries[id]
+	c.mu.Unlock()
+	if ok && c.now().Sub(e.loadedAt) < c.ttl {
+		return e.hook, nil
+	}
+	hook, err := c.store.GetWebhook(ctx, tenantID, id)
+	if err != nil {
+		return nil, err
+	}
+	c.mu.Lock()
+	c.entries[id] = cachedWebhook{hook: hook, loadedAt: c.now()}
+	c.mu.Unlock()
+	return hook, nil
+}
+
+func (c *webhookCache) forget(id string) {
+	c.mu.Lock()
+	delete(c.entries, id)
+	c.mu.Unlock()
+}

@@ -1,0 +1,127 @@
+package delivery
+
+import (
+	"context"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// work sends a webhook's queued jobs one at a time until the queue has
+// been empty for workerIdleTimeout or the engine stops.
+func (e *Engine) work(webhookID string, q *queue) {
+	defer e.workers.Done()
+	idle := time.NewTimer(workerIdleTimeout)
+	defer idle.Stop()
+	for {
+		select {
+		case <-e.stopping: // stop before taking more work
+			e.retireNow(q)
+			return
+		default:
+		}
+		select {
+		case job := <-q.jobs:
+			e.deliver(q, job)
+			idle.Reset(workerIdleTimeout)
+		case <-idle.C:
+			if e.retire(q) {
+				return
+			}
+			idle.Reset(workerIdleTimeout)
+		case <-e.stopping:
+			e.retireNow(q)
+			return
+		}
+	}
+}
+
+// retire ends an idle worker unless work arrived meanwhile.
+func (e *Engine) retire(q *queue) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if len(q.jobs) > 0 {
+		return false
+	}
+	q.workers--
+	return true
+}
+
+func (e *Engine) retireNow(q *queue) {
+	e.mu.Lock()
+	q.workers--
+	e.mu.Unlock()
+}
+
+// deliver makes one attempt of job and records it.
+func (e *Engine) deliver(q *queue, job *herald.Job) {
+	defer e.release(q, job)
+	hook, err := e.hooks.get(e.sendCtx, job.TenantID, job.WebhookID)
+	if herald.ErrorCodeOf(err) == herald.CodeNotFound {
+		return // deleted: its deliveries are cancelled
+	}
+	if err != nil {
+		e.cfg.Logger.Warn("cannot load webhook; the delivery waits for its lease", "webhook_id", job.WebhookID, "err", err)
+		return
+	}
+	e.mu.Lock()
+	q.maxWorkers = hook.MaxInFlight
+	e.mu.Unlock()
+	if !hook.Active {
+		// Paused: hand it back; reactivation wakes the claimer.
+		if err := e.cfg.Store.ReleaseJobs(e.sendCtx, []string{job.DeliveryID}); err != nil {
+			e.cfg.Logger.Warn("cannot release a paused delivery", "delivery_id", job.DeliveryID, "err", err)
+		}
+		return
+	}
+	now := e.cfg.Now()
+	res := e.cfg.Sender.Send(e.sendCtx, hook, Message{ID: job.EventID, Body: job.Payload}, now)
+	status, next := outcome(hook.RetryPolicy, job.Attempts+1, res, now, e.cfg.Jitter())
+	result := herald.AttemptResult{
+		Job: job,
+		Attempt: herald.Attempt{
+			AttemptedAt:  now,
+			StatusCode:   res.StatusCode,
+			Latency:      res.Latency,
+			Error:        res.ErrorText(),
+			ResponseBody: string(res.ResponseBody),
+		},
+		Status:        status,
+		NextAttemptAt: next,
+	}
+	// Recorded even while stopping: the attempt happened.
+	if err := e.cfg.Store.RecordAttempts(context.WithoutCancel(e.sendCtx), []herald.AttemptResult{result}); err != nil {
+		e.cfg.Logger.Error("cannot record an attempt; the delivery will be retried after its lease",
+			"delivery_id", job.DeliveryID, "err", err)
+		return
+	}
+	if status == herald.DeliveryPending {
+		e.dueAt(job.WebhookID, next)
+	}
+}
+
+// release forgets a job that is done with, and asks for more work when
+// the queue runs low and the store has some.
+func (e *Engine) release(q *queue, job *herald.Job) {
+	e.mu.Lock()
+	delete(q.held, job.DeliveryID)
+	low := len(q.held) <= e.cfg.QueueSize/2 && !q.nextDue.IsZero() && !q.nextDue.After(e.cfg.Now())
+	e.mu.Unlock()
+	if low {
+		e.signal()
+	}
+}
+
+// dueAt notes that a webhook has work due at t.
+func (e *Engine) dueAt(webhookID string, t time.Time) {
+	e.mu.Lock()
+	q := e.queueFor(webhookID)
+	earlier := q.nextDue.IsZero() || t.Before(q.nextDue)
+	if earlier {
+		q.nextDue = t
+	}
+	e.mu.Unlock()
+	if earlier {
+		e.signal() // the claim loop may need an earlier timer
+	}
+}

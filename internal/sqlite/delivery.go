@@ -1,0 +1,271 @@
+package sqlite
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"strings"
+	"time"
+
+	"github.com/heraldhq/herald"
+)
+
+// ActiveWebhookIDs lists the active webhooks of every tenant.
+func (s *Store) ActiveWebhookIDs(ctx context.Context) ([]string, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT id FROM webhooks WHERE active = 1`)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// ClaimJobs leases the front of one webhook's due deliveries. The query
+// walks deliveries_due from its start for this webhook, so its cost is
+// bounded by limit plus the leased rows it skips, not by the backlog.
+func (s *Store) ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*herald.Job, error) {
+	var jobs []*herald.Job
+	err := s.group.write(ctx, func(tx *sql.Tx) error {
+		jobs = jobs[:0]
+		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.tenant_id, d.event_id, d.attempts, e.payload
+			FROM deliveries d JOIN events e ON e.id = d.event_id
+			WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.leased_until <= ?
+			ORDER BY d.next_attempt_at LIMIT ?`, webhookID, millis(now), millis(now), limit)
+		if err != nil {
+			return err
+		}
+		ids := make([]any, 0, limit+1)
+		ids = append(ids, millis(leaseUntil))
+		for rows.Next() {
+			j := &herald.Job{WebhookID: webhookID}
+			if err := rows.Scan(&j.DeliveryID, &j.TenantID, &j.EventID, &j.Attempts, &j.Payload); err != nil {
+				rows.Close()
+				return err
+			}
+			jobs = append(jobs, j)
+			ids = append(ids, j.DeliveryID)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil || len(jobs) == 0 {
+			return err
+		}
+		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = ? WHERE id IN (`+placeholders(len(jobs))+`)`, ids...)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return jobs, nil
+}
+
+func placeholders(n int) string {
+	return strings.TrimSuffix(strings.Repeat("?,", n), ",")
+}
+
+// ReleaseJobs ends the leases of the given deliveries.
+func (s *Store) ReleaseJobs(ctx context.Context, deliveryIDs []string) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	return s.group.write(ctx, func(tx *sql.Tx) error {
+		args := make([]any, len(deliveryIDs))
+		for i, id := range deliveryIDs {
+			args[i] = id
+		}
+		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = 0 WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		return err
+	})
+}
+
+// ResetLeases ends every lease.
+func (s *Store) ResetLeases(ctx context.Context) error {
+	_, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET leased_until = 0 WHERE status = 'pending' AND leased_until > 0`)
+	return interpretError(err)
+}
+
+// RecordAttempts records outcomes in the group writer's shared
+// transaction: one UPDATE and one INSERT per attempt, and one counter
+// UPDATE per webhook in the batch.
+func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResult) error {
+	return s.group.write(ctx, func(tx *sql.Tx) error {
+		type counts struct{ ok, failed, last int64 }
+		perWebhook := map[string]*counts{}
+		for _, r := range results {
+			a := r.Attempt
+			var n int
+			err := tx.QueryRowContext(ctx, `UPDATE deliveries SET
+				status = CASE WHEN status = 'pending' THEN ? ELSE status END,
+				attempts = attempts + 1, next_attempt_at = ?, leased_until = 0,
+				last_status_code = ?, last_error = ?, updated_at = ?
+				WHERE id = ? RETURNING attempts`,
+				string(r.Status), millis(r.NextAttemptAt), a.StatusCode, a.Error, millis(a.AttemptedAt),
+				r.Job.DeliveryID).Scan(&n)
+			if errors.Is(err, sql.ErrNoRows) {
+				continue // the delivery is gone; nothing to log it against
+			}
+			if err != nil {
+				return err
+			}
+			_, err = tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, attempt, attempted_at, status_code,
+				latency_ms, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				r.Job.DeliveryID, n, millis(a.AttemptedAt), a.StatusCode, a.Latency.Milliseconds(), a.Error, a.ResponseBody)
+			if err != nil {
+				return err
+			}
+			c := perWebhook[r.Job.WebhookID]
+			if c == nil {
+				c = &counts{}
+				perWebhook[r.Job.WebhookID] = c
+			}
+			if a.Error == "" {
+				c.ok++
+			} else {
+				c.failed++
+			}
+			c.last = max(c.last, millis(a.AttemptedAt))
+		}
+		for id, c := range perWebhook {
+			_, err := tx.ExecContext(ctx, `UPDATE webhooks SET success_count = success_count + ?,
+				error_count = error_count + ?, last_used_at = max(last_used_at, ?) WHERE id = ?`,
+				c.ok, c.failed, c.last, id)
+			if err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+const deliveryColumns = `d.id, d.tenant_id, d.event_id, e.type, d.webhook_id, d.status, d.attempts,
+	d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`
+
+func (s *Store) queryDeliveries(ctx context.Context, where string, args ...any) ([]*herald.Delivery, error) {
+	rows, err := s.reader.QueryContext(ctx, `SELECT `+deliveryColumns+`
+		FROM deliveries d JOIN events e ON e.id = d.event_id `+where, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var list []*herald.Delivery
+	for rows.Next() {
+		var (
+			d                          herald.Delivery
+			status                     string
+			next, createdAt, updatedAt int64
+		)
+		err := rows.Scan(&d.ID, &d.TenantID, &d.EventID, &d.EventType, &d.WebhookID, &status, &d.Attempts,
+			&next, &d.LastStatusCode, &d.LastError, &createdAt, &updatedAt)
+		if err != nil {
+			return nil, err
+		}
+		d.Status = herald.DeliveryStatus(status)
+		if d.Status == herald.DeliveryPending {
+			d.NextAttemptAt = fromMillis(next)
+		}
+		d.CreatedAt, d.UpdatedAt = fromMillis(createdAt), fromMillis(updatedAt)
+		list = append(list, &d)
+	}
+	return list, rows.Err()
+}
+
+// ListDeliveries returns a page of a webhook's deliveries with attempts.
+func (s *Store) ListDeliveries(ctx context.Context, tenantID, webhookID string, f herald.DeliveryFilter) ([]*herald.Delivery, int, error) {
+	if _, err := s.GetWebhook(ctx, tenantID, webhookID); err != nil {
+		return nil, 0, err
+	}
+	var total int
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*) FROM deliveries WHERE webhook_id = ? AND (? = '' OR status = ?)`,
+		webhookID, string(f.Status), string(f.Status)).Scan(&total)
+	if err != nil {
+		return nil, 0, err
+	}
+	list, err := s.queryDeliveries(ctx, `WHERE d.webhook_id = ? AND (? = '' OR d.status = ?)
+		ORDER BY d.created_at DESC, d.id DESC LIMIT ? OFFSET ?`,
+		webhookID, string(f.Status), string(f.Status), f.Limit, f.Offset)
+	if err != nil {
+		return nil, 0, err
+	}
+	if err := s.attachAttempts(ctx, list); err != nil {
+		return nil, 0, err
+	}
+	return list, total, nil
+}
+
+func (s *Store) attachAttempts(ctx context.Context, list []*herald.Delivery) error {
+	if len(list) == 0 {
+		return nil
+	}
+	byID := make(map[string]*herald.Delivery, len(list))
+	args := make([]any, len(list))
+	for i, d := range list {
+		byID[d.ID], args[i] = d, d.ID
+	}
+	rows, err := s.reader.QueryContext(ctx, `SELECT delivery_id, attempt, attempted_at, status_code, latency_ms,
+		error, response_body FROM attempts WHERE delivery_id IN (`+placeholders(len(args))+`)
+		ORDER BY delivery_id, attempt`, args...)
+	if err != nil {
+		return err
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var (
+			id        string
+			a         herald.Attempt
+			at, latMS int64
+		)
+		if err := rows.Scan(&id, &a.N, &at, &a.StatusCode, &latMS, &a.Error, &a.ResponseBody); err != nil {
+			return err
+		}
+		a.AttemptedAt, a.Latency = fromMillis(at), time.Duration(latMS)*time.Millisecond
+		byID[id].AttemptLog = append(byID[id].AttemptLog, a)
+	}
+	return rows.Err()
+}
+
+// RetryDelivery makes one delivery due now.
+func (s *Store) RetryDelivery(ctx context.Context, tenantID, webhookID, deliveryID string, now time.Time) (*herald.Delivery, error) {
+	var status string
+	err := s.writer.QueryRowContext(ctx, `SELECT status FROM deliveries WHERE id = ? AND webhook_id = ? AND tenant_id = ?`,
+		deliveryID, webhookID, tenantID).Scan(&status)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		return nil, herald.NotFoundf("delivery %q not found for webhook %q", deliveryID, webhookID)
+	case err != nil:
+		return nil, err
+	case status == string(herald.DeliveryCancelled):
+		return nil, herald.Errorf(herald.CodeConflict, "delivery %q was cancelled with its webhook", deliveryID)
+	}
+	_, err = s.writer.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?
+		WHERE id = ? AND status != 'cancelled'`, millis(now), millis(now), deliveryID)
+	if err != nil {
+		return nil, interpretError(err)
+	}
+	list, err := s.queryDeliveries(ctx, `WHERE d.id = ?`, deliveryID)
+	if err != nil || len(list) == 0 {
+		return nil, errors.Join(err, herald.NotFoundf("delivery %q not found", deliveryID))
+	}
+	return list[0], s.attachAttempts(ctx, list)
+}
+
+// RecoverDeliveries makes the webhook's failed deliveries since a time due
+// now.
+func (s *Store) RecoverDeliveries(ctx context.Context, tenantID, webhookID string, since, now time.Time) (int, error) {
+	if _, err := s.GetWebhook(ctx, tenantID, webhookID); err != nil {
+		return 0, err
+	}
+	res, err := s.writer.ExecContext(ctx, `UPDATE deliveries SET status = 'pending', next_attempt_at = ?, updated_at = ?
+		WHERE webhook_id = ? AND status = 'failed' AND created_at >= ?`, millis(now), millis(now), webhookID, millis(since))
+	if err != nil {
+		return 0, interpretError(err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), err
+}
