@@ -52,7 +52,8 @@ func newRootCommand() *cobra.Command {
 			return applyEnv(cmd)
 		},
 	}
-	root.AddCommand(newServeCommand(), newWebhooksCommand(), newListenCommand(), newVersionCommand())
+	root.AddCommand(newServeCommand(), newWebhooksCommand(), newEventsCommand(), newDeliveriesCommand(),
+		newListenCommand(), newVersionCommand())
 	return root
 }
 

@@ -38,6 +38,9 @@ func Run(t *testing.T, open OpenFunc) {
 		"IdempotencyKeysArePerTenant":    testIdempotencyKeysArePerTenant,
 		"ConcurrentIdempotencyOneWinner": testConcurrentIdempotencyOneWinner,
 	}
+	for name, test := range deliveryTests {
+		tests[name] = test
+	}
 	for name, test := range tests {
 		t.Run(name, func(t *testing.T) {
 			t.Parallel()
