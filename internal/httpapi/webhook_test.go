@@ -238,15 +238,28 @@ type receiver struct {
 
 func newReceiver(t *testing.T, status int) *receiver {
 	rc := &receiver{status: status}
-	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	rc.Server = newServerFunc(t, func(w http.ResponseWriter, r *http.Request, _ int) {
+		rc.mu.Lock()
+		status := rc.status
+		rc.mu.Unlock()
+		w.WriteHeader(status)
+	}, rc)
+	return rc
+}
+
+// newServerFunc starts a receiver that records each request in rc, then
+// lets answer respond; n counts earlier requests.
+func newServerFunc(t *testing.T, answer func(w http.ResponseWriter, r *http.Request, n int), rc *receiver) *httptest.Server {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		b, _ := io.ReadAll(r.Body)
 		rc.mu.Lock()
+		n := len(rc.requests)
 		rc.requests, rc.bodies = append(rc.requests, r), append(rc.bodies, b)
 		rc.mu.Unlock()
-		w.WriteHeader(rc.status)
+		answer(w, r, n)
 	}))
-	t.Cleanup(rc.Close)
-	return rc
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 func (rc *receiver) count() int {
