@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 	"time"
@@ -38,6 +39,8 @@ type serveOptions struct {
 	shutdownGrace       time.Duration
 	lease               time.Duration
 	maxPayloadBytes     int64
+	cpuProfile          string
+	queueSize           int
 }
 
 func newServeCommand() *cobra.Command {
@@ -64,6 +67,9 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&o.shutdownGrace, "shutdown-grace", defaultShutdownGrace, "how long a shutdown waits for requests and sends in flight")
 	f.DurationVar(&o.lease, "lease", delivery.DefaultLease, "how long a claimed delivery is held before another process may take it")
+	f.IntVar(&o.queueSize, "queue-size", delivery.DefaultQueueSize, "deliveries held in memory per webhook; the rest wait in the database")
+	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file")
+	f.MarkHidden("cpu-profile")
 	f.Int64Var(&o.maxPayloadBytes, "max-payload-bytes", httpapi.DefaultMaxPayloadBytes, "largest event data accepted, in bytes")
 	return cmd
 }
@@ -75,6 +81,15 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	if err := checkOpenMode(o.addr, logger); err != nil {
 		return err
+	}
+	if o.cpuProfile != "" {
+		f, err := os.Create(o.cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
 	}
 	eventTypes, err := herald.NewEventTypes(o.eventTypes...)
 	if err != nil {
@@ -94,7 +109,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		AllowPrivateTargets: o.allowPrivateTargets,
 	})
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
-		Store: store, Sender: sender, Logger: logger, Lease: o.lease, SoleProcess: true,
+		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: true,
 	})
 	if err != nil {
 		return err

@@ -72,8 +72,18 @@ func (e *Engine) claim(ctx context.Context, webhookID string, now time.Time) {
 		e.dueAt(webhookID, now.Add(time.Second))
 		return
 	}
+	// Publishes may have filled the queue meanwhile: what no longer fits
+	// goes back to the store rather than sitting out its lease.
+	var overflow []string
 	for _, job := range jobs {
-		e.enqueue(job)
+		if !e.enqueue(job) {
+			overflow = append(overflow, job.DeliveryID)
+		}
+	}
+	if len(overflow) > 0 {
+		if err := e.cfg.Store.ReleaseJobs(ctx, overflow); err != nil {
+			e.cfg.Logger.Warn("cannot release claimed deliveries; they wait for their lease", "err", err)
+		}
 	}
 	if len(jobs) == room {
 		e.dueAt(webhookID, now) // there may be more

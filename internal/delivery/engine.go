@@ -91,7 +91,9 @@ type Engine struct {
 	stopOnce sync.Once
 	loopDone chan struct{}
 	workers  sync.WaitGroup
-	sendCtx  context.Context // ends when Stop's grace runs out
+	results  chan herald.AttemptResult // to the recorder
+	recorded chan struct{}             // closed when the recorder is done
+	sendCtx  context.Context           // ends when Stop's grace runs out
 	cancel   context.CancelFunc
 }
 
@@ -122,6 +124,8 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		wake:     make(chan struct{}, 1),
 		stopping: make(chan struct{}),
 		loopDone: make(chan struct{}),
+		results:  make(chan herald.AttemptResult, maxRecordBatch),
+		recorded: make(chan struct{}),
 		sendCtx:  ctx,
 		cancel:   cancel,
 	}, nil
@@ -135,6 +139,7 @@ func (e *Engine) Start(ctx context.Context) error {
 		}
 	}
 	go e.claimLoop()
+	go e.recordLoop()
 	return nil
 }
 
@@ -152,6 +157,8 @@ func (e *Engine) Stop(ctx context.Context) error {
 		<-done
 	}
 	e.cancel()
+	close(e.results)
+	<-e.recorded
 	return e.releaseQueued()
 }
 

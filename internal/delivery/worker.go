@@ -89,14 +89,45 @@ func (e *Engine) deliver(q *queue, job *herald.Job) {
 		Status:        status,
 		NextAttemptAt: next,
 	}
-	// Recorded even while stopping: the attempt happened.
-	if err := e.cfg.Store.RecordAttempts(context.WithoutCancel(e.sendCtx), []herald.AttemptResult{result}); err != nil {
-		e.cfg.Logger.Error("cannot record an attempt; the delivery will be retried after its lease",
-			"delivery_id", job.DeliveryID, "err", err)
-		return
-	}
-	if status == herald.DeliveryPending {
-		e.dueAt(job.WebhookID, next)
+	// The worker moves on without waiting for the commit: the recorder
+	// batches results, and until its commit the delivery's lease keeps
+	// it from being claimed again.
+	e.results <- result
+}
+
+// maxRecordBatch bounds the attempt results recorded in one store call.
+const maxRecordBatch = 1024
+
+// recordLoop records attempt results in batches until Stop closes
+// e.results, and schedules the retries they call for.
+func (e *Engine) recordLoop() {
+	defer close(e.recorded)
+	batch := make([]herald.AttemptResult, 0, maxRecordBatch)
+	for r := range e.results {
+		batch = append(batch[:0], r)
+	fill:
+		for len(batch) < maxRecordBatch {
+			select {
+			case r, ok := <-e.results:
+				if !ok {
+					break fill
+				}
+				batch = append(batch, r)
+			default:
+				break fill
+			}
+		}
+		// Recorded even while stopping: the attempts happened.
+		if err := e.cfg.Store.RecordAttempts(context.Background(), batch); err != nil {
+			e.cfg.Logger.Error("cannot record attempts; their deliveries are retried after their leases",
+				"attempts", len(batch), "err", err)
+			continue
+		}
+		for _, r := range batch {
+			if r.Status == herald.DeliveryPending {
+				e.dueAt(r.Job.WebhookID, r.NextAttemptAt)
+			}
+		}
 	}
 }
 

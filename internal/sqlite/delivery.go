@@ -28,17 +28,21 @@ func (s *Store) ActiveWebhookIDs(ctx context.Context) ([]string, error) {
 	return ids, rows.Err()
 }
 
+// claimQuery reads the front of one webhook's due deliveries through
+// deliveries_due (webhook_id, next_attempt_at), skipping leased ones.
+const claimQuery = `SELECT d.id, d.tenant_id, d.event_id, d.attempts, e.payload
+	FROM deliveries d JOIN events e ON e.id = d.event_id
+	WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.leased_until <= ?
+	ORDER BY d.next_attempt_at LIMIT ?`
+
 // ClaimJobs leases the front of one webhook's due deliveries. The query
 // walks deliveries_due from its start for this webhook, so its cost is
 // bounded by limit plus the leased rows it skips, not by the backlog.
 func (s *Store) ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*herald.Job, error) {
 	var jobs []*herald.Job
-	err := s.group.write(ctx, func(tx *sql.Tx) error {
+	err := s.group.write(ctx, func(tx *batchTx) error {
 		jobs = jobs[:0]
-		rows, err := tx.QueryContext(ctx, `SELECT d.id, d.tenant_id, d.event_id, d.attempts, e.payload
-			FROM deliveries d JOIN events e ON e.id = d.event_id
-			WHERE d.webhook_id = ? AND d.status = 'pending' AND d.next_attempt_at <= ? AND d.leased_until <= ?
-			ORDER BY d.next_attempt_at LIMIT ?`, webhookID, millis(now), millis(now), limit)
+		rows, err := tx.query(ctx, claimQuery, webhookID, millis(now), millis(now), limit)
 		if err != nil {
 			return err
 		}
@@ -57,7 +61,7 @@ func (s *Store) ClaimJobs(ctx context.Context, webhookID string, limit int, now,
 		if err := rows.Err(); err != nil || len(jobs) == 0 {
 			return err
 		}
-		_, err = tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = ? WHERE id IN (`+placeholders(len(jobs))+`)`, ids...)
+		_, err = tx.execDynamic(ctx, `UPDATE deliveries SET leased_until = ? WHERE id IN (`+placeholders(len(jobs))+`)`, ids...)
 		return err
 	})
 	if err != nil {
@@ -75,12 +79,12 @@ func (s *Store) ReleaseJobs(ctx context.Context, deliveryIDs []string) error {
 	if len(deliveryIDs) == 0 {
 		return nil
 	}
-	return s.group.write(ctx, func(tx *sql.Tx) error {
+	return s.group.write(ctx, func(tx *batchTx) error {
 		args := make([]any, len(deliveryIDs))
 		for i, id := range deliveryIDs {
 			args[i] = id
 		}
-		_, err := tx.ExecContext(ctx, `UPDATE deliveries SET leased_until = 0 WHERE id IN (`+placeholders(len(args))+`)`, args...)
+		_, err := tx.execDynamic(ctx, `UPDATE deliveries SET leased_until = 0 WHERE id IN (`+placeholders(len(args))+`)`, args...)
 		return err
 	})
 }
@@ -95,13 +99,13 @@ func (s *Store) ResetLeases(ctx context.Context) error {
 // transaction: one UPDATE and one INSERT per attempt, and one counter
 // UPDATE per webhook in the batch.
 func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResult) error {
-	return s.group.write(ctx, func(tx *sql.Tx) error {
+	return s.group.write(ctx, func(tx *batchTx) error {
 		type counts struct{ ok, failed, last int64 }
 		perWebhook := map[string]*counts{}
 		for _, r := range results {
 			a := r.Attempt
 			var n int
-			err := tx.QueryRowContext(ctx, `UPDATE deliveries SET
+			err := tx.queryRow(ctx, `UPDATE deliveries SET
 				status = CASE WHEN status = 'pending' THEN ? ELSE status END,
 				attempts = attempts + 1, next_attempt_at = ?, leased_until = 0,
 				last_status_code = ?, last_error = ?, updated_at = ?
@@ -114,7 +118,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResu
 			if err != nil {
 				return err
 			}
-			_, err = tx.ExecContext(ctx, `INSERT INTO attempts (delivery_id, attempt, attempted_at, status_code,
+			_, err = tx.exec(ctx, `INSERT INTO attempts (delivery_id, attempt, attempted_at, status_code,
 				latency_ms, error, response_body) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
 				r.Job.DeliveryID, n, millis(a.AttemptedAt), a.StatusCode, a.Latency.Milliseconds(), a.Error, a.ResponseBody)
 			if err != nil {
@@ -133,7 +137,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResu
 			c.last = max(c.last, millis(a.AttemptedAt))
 		}
 		for id, c := range perWebhook {
-			_, err := tx.ExecContext(ctx, `UPDATE webhooks SET success_count = success_count + ?,
+			_, err := tx.exec(ctx, `UPDATE webhooks SET success_count = success_count + ?,
 				error_count = error_count + ?, last_used_at = max(last_used_at, ?) WHERE id = ?`,
 				c.ok, c.failed, c.last, id)
 			if err != nil {

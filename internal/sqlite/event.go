@@ -28,11 +28,11 @@ type subscriber struct {
 // shared transaction.
 func (s *Store) PublishEvents(ctx context.Context, in []herald.PublishInput, leaseUntil time.Time) ([]herald.Published, error) {
 	var out []herald.Published
-	err := s.group.write(ctx, func(tx *sql.Tx) error {
+	err := s.group.write(ctx, func(tx *batchTx) error {
 		out = make([]herald.Published, 0, len(in))
 		subscribers := map[string][]subscriber{} // by tenant, read once per batch
 		for _, p := range in {
-			pub, err := publishOne(ctx, tx, p, subscribers, leaseUntil)
+			pub, err := s.publishOne(ctx, tx, p, subscribers, leaseUntil)
 			if err != nil {
 				return err
 			}
@@ -46,10 +46,10 @@ func (s *Store) PublishEvents(ctx context.Context, in []herald.PublishInput, lea
 	return out, nil
 }
 
-func publishOne(ctx context.Context, tx *sql.Tx, p herald.PublishInput, subscribers map[string][]subscriber, leaseUntil time.Time) (herald.Published, error) {
+func (s *Store) publishOne(ctx context.Context, tx *batchTx, p herald.PublishInput, subscribers map[string][]subscriber, leaseUntil time.Time) (herald.Published, error) {
 	ev := p.Event
 	if p.IdempotencyKey != "" {
-		prior, count, err := eventByKey(ctx, tx, ev.TenantID, p.IdempotencyKey)
+		prior, count, err := s.eventByKey(ctx, tx, ev.TenantID, p.IdempotencyKey)
 		switch {
 		case err != nil:
 			return herald.Published{}, err
@@ -57,7 +57,7 @@ func publishOne(ctx context.Context, tx *sql.Tx, p herald.PublishInput, subscrib
 			return herald.Published{Event: prior, DeliveryCount: count, Repeat: true}, nil
 		case prior != nil:
 			// Expired: the key is free for this event.
-			if _, err := tx.ExecContext(ctx, `UPDATE events SET idempotency_key = NULL WHERE id = ?`, prior.ID); err != nil {
+			if _, err := tx.exec(ctx, `UPDATE events SET idempotency_key = NULL WHERE id = ?`, prior.ID); err != nil {
 				return herald.Published{}, err
 			}
 		}
@@ -67,7 +67,7 @@ func publishOne(ctx context.Context, tx *sql.Tx, p herald.PublishInput, subscrib
 		key = p.IdempotencyKey
 	}
 	now := millis(ev.CreatedAt)
-	_, err := tx.ExecContext(ctx, `INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at)
+	_, err := tx.exec(ctx, `INSERT INTO events (id, tenant_id, type, payload, idempotency_key, created_at)
 		VALUES (?, ?, ?, ?, ?, ?)`, ev.ID, ev.TenantID, ev.Type, ev.Payload, key, now)
 	if err != nil {
 		return herald.Published{}, interpretError(err)
@@ -85,7 +85,7 @@ func publishOne(ctx context.Context, tx *sql.Tx, p herald.PublishInput, subscrib
 			continue
 		}
 		id := newDeliveryID()
-		_, err := tx.ExecContext(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, status,
+		_, err := tx.exec(ctx, `INSERT INTO deliveries (id, tenant_id, event_id, webhook_id, status,
 			next_attempt_at, leased_until, created_at, updated_at) VALUES (?, ?, ?, ?, 'pending', ?, ?, ?, ?)`,
 			id, ev.TenantID, ev.ID, sub.id, now, millis(leaseUntil), now, now)
 		if err != nil {
@@ -108,8 +108,8 @@ func matchesAny(patterns []string, eventType string) bool {
 	return false
 }
 
-func activeSubscribers(ctx context.Context, tx *sql.Tx, tenantID string) ([]subscriber, error) {
-	rows, err := tx.QueryContext(ctx, `SELECT id, events FROM webhooks WHERE tenant_id = ? AND active = 1`, tenantID)
+func activeSubscribers(ctx context.Context, tx *batchTx, tenantID string) ([]subscriber, error) {
+	rows, err := tx.query(ctx, `SELECT id, events FROM webhooks WHERE tenant_id = ? AND active = 1`, tenantID)
 	if err != nil {
 		return nil, err
 	}
@@ -131,13 +131,13 @@ func activeSubscribers(ctx context.Context, tx *sql.Tx, tenantID string) ([]subs
 	return subs, rows.Err()
 }
 
-func eventByKey(ctx context.Context, tx *sql.Tx, tenantID, key string) (*herald.Event, int, error) {
+func (s *Store) eventByKey(ctx context.Context, tx *batchTx, tenantID, key string) (*herald.Event, int, error) {
 	var (
 		ev        herald.Event
 		createdAt int64
 		count     int
 	)
-	err := tx.QueryRowContext(ctx, `SELECT id, tenant_id, type, payload, created_at,
+	err := tx.queryRow(ctx, `SELECT id, tenant_id, type, payload, created_at,
 		(SELECT count(*) FROM deliveries WHERE event_id = events.id)
 		FROM events WHERE tenant_id = ? AND idempotency_key = ?`, tenantID, key).
 		Scan(&ev.ID, &ev.TenantID, &ev.Type, &ev.Payload, &createdAt, &count)

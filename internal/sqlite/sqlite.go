@@ -46,7 +46,10 @@ func Open(ctx context.Context, path string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	writer.SetMaxOpenConns(1)
+	// Two writer connections: one the group writer keeps for itself, one
+	// for the rare writes outside it (webhook changes, idempotency keys).
+	// SQLite still admits one writer at a time; busy_timeout queues them.
+	writer.SetMaxOpenConns(2)
 	writer.SetConnMaxIdleTime(0)
 	reader, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
 	if err != nil {
@@ -60,7 +63,11 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		reader.Close()
 		return nil, fmt.Errorf("migrate %s: %w", path, err)
 	}
-	s.group = newGroupWriter(writer)
+	if s.group, err = newGroupWriter(ctx, writer); err != nil {
+		writer.Close()
+		reader.Close()
+		return nil, err
+	}
 	return s, nil
 }
 
