@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -182,5 +183,32 @@ func TestSIGTERMFinishesSendsInFlight(t *testing.T) {
 	}
 	if _, dups := log.counts(); dups != 0 {
 		t.Fatalf("%d duplicates after a clean stop, want 0", dups)
+	}
+}
+
+// TestBenchRuns runs every bench scenario at a hundredth of its size, so
+// the command that produces the published numbers keeps working.
+func TestBenchRuns(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(heraldBin, "bench", "--scale", "0.01", "--json").Output()
+	if err != nil {
+		t.Fatalf("herald bench: %v\n%s", err, out)
+	}
+	var results []struct {
+		Scenario   string
+		Mode       string
+		Deliveries int64
+		PerSecond  float64 `json:"deliveries_per_second"`
+	}
+	if err := json.Unmarshal(out, &results); err != nil {
+		t.Fatalf("bench --json: %v\n%s", err, out)
+	}
+	if len(results) != 6 {
+		t.Fatalf("bench gave %d results, want 6 (raw and herald for two scenarios, two isolation runs)", len(results))
+	}
+	for _, r := range results {
+		if r.Deliveries == 0 || r.PerSecond <= 0 {
+			t.Errorf("%s/%s measured nothing: %+v", r.Scenario, r.Mode, r)
+		}
 	}
 }

@@ -109,23 +109,35 @@ func runRaw(ctx context.Context, cfg Config, rc *receiver, n int) Result {
 		next <- struct{}{}
 	}
 	close(next)
+	var (
+		mu  sync.Mutex
+		lat = make([]time.Duration, 0, n)
+	)
 	start := time.Now()
 	for range cfg.Concurrency {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			mine := make([]time.Duration, 0, n/cfg.Concurrency+1)
 			for range next {
+				sent := time.Now()
 				req, _ := http.NewRequestWithContext(ctx, "POST", rc.url+"/raw", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				if resp, err := client.Do(req); err == nil {
 					resp.Body.Close()
 				}
+				mine = append(mine, time.Since(sent))
 			}
+			mu.Lock()
+			lat = append(lat, mine...)
+			mu.Unlock()
 		}()
 	}
 	wg.Wait()
 	secs := time.Since(start).Seconds()
-	return Result{Mode: "raw", Deliveries: rc.arrived.Load(), Seconds: secs, PerSecond: float64(rc.arrived.Load()) / secs}
+	p50, p99 := percentiles(lat)
+	return Result{Mode: "raw", Deliveries: rc.arrived.Load(), Seconds: secs, PerSecond: float64(rc.arrived.Load()) / secs,
+		P50MS: p50, P99MS: p99, Note: "plain HTTP POSTs; latency is per request"}
 }
 
 // percentiles returns p50 and p99 in milliseconds.

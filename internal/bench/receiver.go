@@ -70,7 +70,7 @@ type arrival struct {
 }
 
 // latencies pairs arrivals with publish times: publish-to-arrival.
-func (r *receiver) latencies(published map[string]time.Time) (lat []time.Duration, first, last time.Time) {
+func (r *receiver) latencies(published map[string]time.Time) (lat []time.Duration, last time.Time) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, a := range r.arrivals {
@@ -81,7 +81,7 @@ func (r *receiver) latencies(published map[string]time.Time) (lat []time.Duratio
 			}
 		}
 	}
-	return lat, first, last
+	return lat, last
 }
 
 func (r *receiver) close() {

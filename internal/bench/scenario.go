@@ -40,7 +40,7 @@ func runFanout(ctx context.Context, cfg Config, rc *receiver, name string, webho
 }
 
 func heraldResult(name string, rc *receiver, pb *publisher, h *heraldProcess) Result {
-	lat, _, last := rc.latencies(pb.published)
+	lat, last := rc.latencies(pb.published)
 	secs := last.Sub(pb.first).Seconds()
 	p50, p99 := percentiles(lat)
 	return Result{

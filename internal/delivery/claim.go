@@ -63,7 +63,9 @@ func (e *Engine) claim(ctx context.Context, webhookID string, now time.Time) {
 		e.mu.Unlock()
 		return // a claim follows when the queue drains
 	}
-	q.nextDue = time.Time{}
+	if !q.nextDue.After(now) {
+		q.nextDue = time.Time{} // this claim takes what is due; a later due time stays
+	}
 	e.mu.Unlock()
 
 	jobs, err := e.cfg.Store.ClaimJobs(ctx, webhookID, room, now, now.Add(e.cfg.Lease))

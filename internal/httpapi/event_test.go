@@ -376,3 +376,30 @@ func TestCountersExactUnderConcurrency(t *testing.T) {
 		t.Fatalf("success_count %v, received %d; want 200 each", info["success_count"], rc.count())
 	}
 }
+
+// TestSmallQueuesLoseNothing runs the engine with tiny per-webhook queues,
+// so nearly every delivery goes through overflow, release and claim; every
+// one must arrive well before any lease (5 minutes) could run out.
+func TestSmallQueuesLoseNothing(t *testing.T) {
+	t.Parallel()
+	srv := heraldtest.NewServer(t, heraldtest.Options{
+		AllowPrivateTargets: true,
+		Engine:              delivery.EngineConfig{QueueSize: 4},
+	})
+	api := srv.URL + "/api/v1"
+	rc := newReceiver(t, http.StatusOK)
+	register(t, api, `{"url":"`+rc.URL+`","events":["*"],"max_in_flight":3}`)
+	var wg sync.WaitGroup
+	for range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			body := `{"events":[` + strings.TrimSuffix(strings.Repeat(`{"event":"batch.failed"},`, 50), ",") + `]}`
+			if a := call(t, "POST", api+"/events/batch", body); a.status != http.StatusAccepted {
+				t.Errorf("publish: %d %s", a.status, a.raw)
+			}
+		}()
+	}
+	wg.Wait()
+	waitFor(t, 20*time.Second, "300 deliveries", func() bool { return rc.count() >= 300 })
+}
