@@ -48,9 +48,11 @@ type Store interface {
 	// the claimer.
 	ActiveWebhookIDs(ctx context.Context) ([]string, error)
 	// ClaimJobs leases up to limit due, unleased pending deliveries of one
-	// webhook, oldest due first, until leaseUntil. It reads only the front
+	// webhook, oldest due first, until leaseUntil. It also returns when
+	// the next unleased pending delivery left behind is due (zero if
+	// none), so the caller can sleep until then. It reads only the front
 	// of that webhook's due index, never its whole backlog.
-	ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*Job, error)
+	ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*Job, time.Time, error)
 	// ReleaseJobs ends the leases of deliveries the caller will not send,
 	// so they can be claimed again.
 	ReleaseJobs(ctx context.Context, deliveryIDs []string) error

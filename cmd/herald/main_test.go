@@ -256,3 +256,53 @@ func TestSeedExample(t *testing.T) {
 		t.Fatalf("test line: %s", lines[2])
 	}
 }
+
+func TestEventsAndDeliveriesCommands(t *testing.T) {
+	t.Parallel()
+	p := startHerald(t, nil, "--db", filepath.Join(t.TempDir(), "h.db"), "--allow-private-targets")
+	rc := newCountingReceiver(t)
+	reg := decode[struct {
+		WebhookID string `json:"webhook_id"`
+	}](t, cli(t, p.addr, "webhooks", "register", "--json", "--url", rc.URL, "--events", "batch.*"))
+
+	out := cli(t, p.addr, "events", "publish", "--event", "batch.completed", "--data", `{"n":1}`, "--idempotency-key", "k1")
+	if !strings.Contains(out, "deliveries  1") {
+		t.Fatalf("publish:\n%s", out)
+	}
+	eventID := strings.Fields(strings.SplitN(out, "\n", 2)[0])[1]
+	if out := cli(t, p.addr, "events", "publish", "--event", "batch.completed", "--idempotency-key", "k1"); !strings.Contains(out, eventID) || !strings.Contains(out, "duplicate") {
+		t.Fatalf("repeat publish:\n%s", out)
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(cli(t, p.addr, "events", "get", eventID), "succeeded") {
+		if time.Now().After(deadline) {
+			t.Fatalf("event never delivered:\n%s", cli(t, p.addr, "events", "get", eventID))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	out = cli(t, p.addr, "deliveries", "list", reg.WebhookID)
+	for _, want := range []string{"DELIVERY", eventID, "succeeded", "attempts:", "1 of 1 shown"} {
+		if !strings.Contains(out, want) {
+			t.Fatalf("deliveries list lacks %q:\n%s", want, out)
+		}
+	}
+	list := decode[struct {
+		Deliveries []struct{ ID string }
+	}](t, cli(t, p.addr, "deliveries", "list", reg.WebhookID, "--json"))
+	if out := cli(t, p.addr, "deliveries", "retry", reg.WebhookID, list.Deliveries[0].ID); !strings.Contains(out, "pending") {
+		t.Fatalf("retry:\n%s", out)
+	}
+	deadline = time.Now().Add(10 * time.Second)
+	for rc.count() < 2 {
+		if time.Now().After(deadline) {
+			t.Fatal("the retried delivery never arrived")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if out := cli(t, p.addr, "deliveries", "recover", reg.WebhookID, "--since", "1h"); !strings.Contains(out, "recovered  0") {
+		t.Fatalf("recover:\n%s", out)
+	}
+	if out, err := cliResult(p.addr, "events", "publish", "--event", "order.created"); err == nil || !strings.Contains(out, "unknown event type") {
+		t.Fatalf("unknown event: err=%v\n%s", err, out)
+	}
+}

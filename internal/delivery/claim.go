@@ -68,7 +68,7 @@ func (e *Engine) claim(ctx context.Context, webhookID string, now time.Time) {
 	}
 	e.mu.Unlock()
 
-	jobs, err := e.cfg.Store.ClaimJobs(ctx, webhookID, room, now, now.Add(e.cfg.Lease))
+	jobs, nextDue, err := e.cfg.Store.ClaimJobs(ctx, webhookID, room, now, now.Add(e.cfg.Lease))
 	if err != nil {
 		e.cfg.Logger.Warn("cannot claim deliveries", "webhook_id", webhookID, "err", err)
 		e.dueAt(webhookID, now.Add(time.Second))
@@ -87,8 +87,11 @@ func (e *Engine) claim(ctx context.Context, webhookID string, now time.Time) {
 			e.cfg.Logger.Warn("cannot release claimed deliveries; they wait for their lease", "err", err)
 		}
 	}
-	if len(jobs) == room {
+	switch {
+	case len(jobs) == room:
 		e.dueAt(webhookID, now) // there may be more
+	case !nextDue.IsZero():
+		e.dueAt(webhookID, nextDue)
 	}
 }
 

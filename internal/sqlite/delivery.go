@@ -38,10 +38,13 @@ const claimQuery = `SELECT d.id, d.tenant_id, d.event_id, d.attempts, e.payload
 // ClaimJobs leases the front of one webhook's due deliveries. The query
 // walks deliveries_due from its start for this webhook, so its cost is
 // bounded by limit plus the leased rows it skips, not by the backlog.
-func (s *Store) ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*herald.Job, error) {
-	var jobs []*herald.Job
+func (s *Store) ClaimJobs(ctx context.Context, webhookID string, limit int, now, leaseUntil time.Time) ([]*herald.Job, time.Time, error) {
+	var (
+		jobs    []*herald.Job
+		nextDue time.Time
+	)
 	err := s.group.write(ctx, func(tx *batchTx) error {
-		jobs = jobs[:0]
+		jobs, nextDue = jobs[:0], time.Time{}
 		rows, err := tx.query(ctx, claimQuery, webhookID, millis(now), millis(now), limit)
 		if err != nil {
 			return err
@@ -58,17 +61,32 @@ func (s *Store) ClaimJobs(ctx context.Context, webhookID string, limit int, now,
 			ids = append(ids, j.DeliveryID)
 		}
 		rows.Close()
-		if err := rows.Err(); err != nil || len(jobs) == 0 {
+		if err := rows.Err(); err != nil {
 			return err
 		}
-		_, err = tx.execDynamic(ctx, `UPDATE deliveries SET leased_until = ? WHERE id IN (`+placeholders(len(jobs))+`)`, ids...)
-		return err
+		if len(jobs) > 0 {
+			_, err = tx.execDynamic(ctx, `UPDATE deliveries SET leased_until = ? WHERE id IN (`+placeholders(len(jobs))+`)`, ids...)
+			if err != nil {
+				return err
+			}
+		}
+		var next sql.NullInt64
+		if err := tx.queryRow(ctx, nextDueQuery, webhookID, millis(now)).Scan(&next); err != nil {
+			return err
+		}
+		nextDue = fromMillis(next.Int64)
+		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, time.Time{}, err
 	}
-	return jobs, nil
+	return jobs, nextDue, nil
 }
+
+// nextDueQuery finds when the webhook's next unleased pending delivery is
+// due, walking deliveries_due past the leased ones.
+const nextDueQuery = `SELECT min(next_attempt_at) FROM deliveries
+	WHERE webhook_id = ? AND status = 'pending' AND leased_until <= ?`
 
 func placeholders(n int) string {
 	return strings.TrimSuffix(strings.Repeat("?,", n), ",")

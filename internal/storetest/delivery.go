@@ -83,7 +83,7 @@ func testPublishIdempotencyKey(t *testing.T, s herald.Store) {
 
 func mustClaim(t *testing.T, s herald.Store, webhookID string, limit int, now time.Time) []*herald.Job {
 	t.Helper()
-	jobs, err := s.ClaimJobs(context.Background(), webhookID, limit, now, now.Add(time.Minute))
+	jobs, _, err := s.ClaimJobs(context.Background(), webhookID, limit, now, now.Add(time.Minute))
 	if err != nil {
 		t.Fatalf("ClaimJobs: %v", err)
 	}
@@ -147,11 +147,13 @@ func testRecordAttempts(t *testing.T, s herald.Store) {
 	w := mustCreate(t, s, newWebhook("acme", 1))
 	job := publish(t, s, "acme", "batch.failed", "", t0).Deliveries[0]
 	record(t, s, job, herald.DeliveryPending, 500, "endpoint answered HTTP 500", t0, t0.Add(time.Second))
-	// A retry is not due before its time, and is due after.
-	if jobs := mustClaim(t, s, w.ID, 10, t0.Add(500*time.Millisecond)); len(jobs) != 0 {
-		t.Fatalf("claimed a retry before it was due")
+	// A retry is not due before its time, and is due after; a claim
+	// before it says when it will be.
+	jobs, next, err := s.ClaimJobs(ctx, w.ID, 10, t0.Add(500*time.Millisecond), t0.Add(time.Minute))
+	if err != nil || len(jobs) != 0 || !next.Equal(t0.Add(time.Second)) {
+		t.Fatalf("early claim = %d jobs, next due %v, %v; want none, due %v", len(jobs), next, err, t0.Add(time.Second))
 	}
-	jobs := mustClaim(t, s, w.ID, 10, t0.Add(time.Second))
+	jobs = mustClaim(t, s, w.ID, 10, t0.Add(time.Second))
 	if len(jobs) != 1 || jobs[0].Attempts != 1 {
 		t.Fatalf("claim of the due retry = %+v, want one job after 1 attempt", jobs)
 	}
