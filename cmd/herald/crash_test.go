@@ -1,13 +1,14 @@
 package main_test
 
 import (
+	"github.com/heraldhq/herald/internal/heraldtest"
+
 	"bytes"
 	"encoding/json"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -93,8 +94,11 @@ func TestKill9LosesNothing(t *testing.T) {
 	}))
 	defer rc.Close()
 
-	db := filepath.Join(t.TempDir(), "herald.db")
-	p := startHerald(t, nil, "--db", db, "--allow-private-targets")
+	// On PostgreSQL a restarted herald cannot tell its old leases from
+	// another live process's, so it waits for them to run out: keep them
+	// short here.
+	db := heraldtest.DB(t)
+	p := startHerald(t, nil, "--db", db, "--allow-private-targets", "--lease", "3s")
 	cli(t, p.addr, "webhooks", "register", "--url", rc.URL, "--events", "batch.*", "--max-in-flight", "8",
 		"--initial-delay", "100ms", "--max-delay", "500ms")
 
@@ -110,7 +114,7 @@ func TestKill9LosesNothing(t *testing.T) {
 			if unique, _ := log.counts(); unique >= len(accepted) {
 				t.Logf("note: every accepted event had arrived before the kill")
 			}
-			p = startHerald(t, nil, "--db", db, "--allow-private-targets")
+			p = startHerald(t, nil, "--db", db, "--allow-private-targets", "--lease", "3s")
 		}
 		ids, err := publishBatch(p.addr, batch, from)
 		if err != nil {
@@ -161,7 +165,7 @@ func TestSIGTERMFinishesSendsInFlight(t *testing.T) {
 		log.mu.Unlock()
 	}))
 	defer rc.Close()
-	db := filepath.Join(t.TempDir(), "herald.db")
+	db := heraldtest.DB(t)
 	p := startHerald(t, nil, "--db", db, "--allow-private-targets")
 	cli(t, p.addr, "webhooks", "register", "--url", rc.URL, "--events", "batch.*", "--max-in-flight", "2")
 	accepted, err := publishBatch(p.addr, 20, 0)

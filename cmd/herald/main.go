@@ -53,7 +53,7 @@ func newRootCommand() *cobra.Command {
 		},
 	}
 	root.AddCommand(newServeCommand(), newWebhooksCommand(), newEventsCommand(), newDeliveriesCommand(),
-		newListenCommand(), newBenchCommand(), newVersionCommand())
+		newListenCommand(), newMigrateCommand(), newBenchCommand(), newVersionCommand())
 	return root
 }
 

@@ -1,6 +1,8 @@
 package main_test
 
 import (
+	"github.com/heraldhq/herald/internal/heraldtest"
+
 	"bufio"
 	"context"
 	"encoding/json"
@@ -122,7 +124,7 @@ func decode[T any](t *testing.T, out string) T {
 
 func TestRestartKeepsWebhooks(t *testing.T) {
 	t.Parallel()
-	db := filepath.Join(t.TempDir(), "herald.db")
+	db := heraldtest.DB(t)
 	p := startHerald(t, nil, "--db", db)
 	reg := decode[struct {
 		WebhookID string `json:"webhook_id"`
@@ -163,7 +165,7 @@ func TestEnvironmentTwins(t *testing.T) {
 
 func TestWebhooksCommands(t *testing.T) {
 	t.Parallel()
-	p := startHerald(t, nil, "--db", filepath.Join(t.TempDir(), "h.db"), "--allow-private-targets")
+	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets")
 	rc := newCountingReceiver(t)
 
 	out := cli(t, p.addr, "webhooks", "register", "--url", rc.URL, "--events", "batch.*",
@@ -231,7 +233,7 @@ func TestVersion(t *testing.T) {
 // herald and checks it does what the guide says.
 func TestSeedExample(t *testing.T) {
 	t.Parallel()
-	p := startHerald(t, nil, "--db", filepath.Join(t.TempDir(), "h.db"))
+	p := startHerald(t, nil, "--db", heraldtest.DB(t))
 	bin := filepath.Join(t.TempDir(), "seed")
 	if out, err := exec.Command("go", "build", "-o", bin, "../../examples/seed").CombinedOutput(); err != nil {
 		t.Fatalf("build example: %v\n%s", err, out)
@@ -259,7 +261,7 @@ func TestSeedExample(t *testing.T) {
 
 func TestEventsAndDeliveriesCommands(t *testing.T) {
 	t.Parallel()
-	p := startHerald(t, nil, "--db", filepath.Join(t.TempDir(), "h.db"), "--allow-private-targets")
+	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets")
 	rc := newCountingReceiver(t)
 	reg := decode[struct {
 		WebhookID string `json:"webhook_id"`

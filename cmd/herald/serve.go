@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -19,6 +20,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/postgres"
 	"github.com/heraldhq/herald/internal/sqlite"
 )
 
@@ -59,7 +61,7 @@ func newServeCommand() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.StringVar(&o.addr, "addr", defaultAddr, "address to listen on")
-	f.StringVar(&o.db, "db", defaultDB, "SQLite file path")
+	f.StringVar(&o.db, "db", defaultDB, "SQLite file path, or a postgres:// URL to share work with other heralds")
 	f.BoolVar(&o.allowPrivateTargets, "allow-private-targets", false,
 		"let deliveries reach loopback, private and link-local addresses")
 	f.StringSliceVar(&o.eventTypes, "event-types", nil, "event types to accept beside the built-in ones (comma-separated)")
@@ -95,27 +97,32 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("--event-types: %w", err)
 	}
-	if strings.Contains(o.db, "://") {
-		return fmt.Errorf("--db %q: only a SQLite file path is supported in this version", o.db)
-	}
-	store, err := sqlite.Open(ctx, o.db)
+	store, err := openStore(ctx, o.db)
 	if err != nil {
 		return err
 	}
 	defer store.Close()
+	// A SQLite file has one herald; PostgreSQL may have many.
+	sole := !postgres.IsURL(o.db)
 
 	sender := delivery.NewSender(delivery.SenderConfig{
 		UserAgent:           "herald/" + heraldVersion(),
 		AllowPrivateTargets: o.allowPrivateTargets,
 	})
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
-		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: true,
+		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
 	})
 	if err != nil {
 		return err
 	}
 	if err := engine.Start(ctx); err != nil {
 		return fmt.Errorf("start delivery engine: %w", err)
+	}
+	if pg, ok := store.(*postgres.Store); ok {
+		// Deliveries committed by any herald wake this one at once.
+		listenCtx, stopListening := context.WithCancel(context.Background())
+		defer stopListening()
+		go pg.Listen(listenCtx, engine.Wake)
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Store: store, Sender: sender, Engine: engine, EventTypes: eventTypes, Version: heraldVersion(),
@@ -138,7 +145,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
-	logger.Info("herald is serving", "addr", ln.Addr().String(), "db", o.db, "version", heraldVersion())
+	logger.Info("herald is serving", "addr", ln.Addr().String(), "db", redactURL(o.db), "version", heraldVersion())
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -160,6 +167,26 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// openStore opens PostgreSQL for a postgres:// URL and SQLite otherwise.
+func openStore(ctx context.Context, db string) (herald.Store, error) {
+	if postgres.IsURL(db) {
+		return postgres.Open(ctx, db)
+	}
+	if strings.Contains(db, "://") {
+		return nil, fmt.Errorf("--db %q: want a SQLite file path or a postgres:// URL", redactURL(db))
+	}
+	return sqlite.Open(ctx, db)
+}
+
+// redactURL hides a password in a database URL before it is logged.
+func redactURL(db string) string {
+	u, err := url.Parse(db)
+	if err != nil || u.User == nil {
+		return db
+	}
+	return u.Redacted()
 }
 
 // checkOpenMode refuses to serve unauthenticated requests anywhere but on

@@ -9,13 +9,13 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
-	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/postgres"
 	"github.com/heraldhq/herald/internal/sqlite"
 )
 
@@ -24,8 +24,8 @@ type Options struct {
 	// AllowPrivateTargets lets sends reach loopback receivers. Tests of
 	// the SSRF guard leave it false.
 	AllowPrivateTargets bool
-	// DBPath is the SQLite file. Required by Start; NewServer defaults it
-	// to a file in t.TempDir().
+	// DBPath is the SQLite file or postgres:// URL. Required by Start;
+	// NewServer defaults it to DB(t).
 	DBPath string
 	// Sender overrides the sender's configuration.
 	Sender delivery.SenderConfig
@@ -40,6 +40,13 @@ type Server struct {
 	Store  herald.Store
 	Engine *delivery.Engine
 	http   *httptest.Server
+
+	stopListening func()
+}
+
+func asPostgres(s herald.Store) *postgres.Store {
+	pg, _ := s.(*postgres.Store)
+	return pg
 }
 
 // Start starts a herald; Close stops it.
@@ -47,13 +54,22 @@ func Start(opts Options) (*Server, error) {
 	if opts.DBPath == "" {
 		return nil, errors.New("heraldtest: Options.DBPath is required")
 	}
-	store, err := sqlite.Open(context.Background(), opts.DBPath)
+	var (
+		store herald.Store
+		err   error
+	)
+	pg := postgres.IsURL(opts.DBPath)
+	if pg {
+		store, err = postgres.Open(context.Background(), opts.DBPath)
+	} else {
+		store, err = sqlite.Open(context.Background(), opts.DBPath)
+	}
 	if err != nil {
 		return nil, err
 	}
 	opts.Sender.AllowPrivateTargets = opts.AllowPrivateTargets
 	sender := delivery.NewSender(opts.Sender)
-	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess = store, sender, true
+	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess = store, sender, !pg
 	engine, err := delivery.NewEngine(opts.Engine)
 	if err == nil {
 		err = engine.Start(context.Background())
@@ -68,11 +84,18 @@ func Start(opts Options) (*Server, error) {
 		return nil, err
 	}
 	srv := httptest.NewServer(api)
-	return &Server{URL: srv.URL, Store: store, Engine: engine, http: srv}, nil
+	s := &Server{URL: srv.URL, Store: store, Engine: engine, http: srv, stopListening: func() {}}
+	if pg := asPostgres(store); pg != nil {
+		ctx, cancel := context.WithCancel(context.Background())
+		s.stopListening = cancel
+		go pg.Listen(ctx, engine.Wake)
+	}
+	return s, nil
 }
 
 // Close stops the server and the engine and closes the store.
 func (s *Server) Close() {
+	s.stopListening()
 	s.http.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
@@ -84,7 +107,7 @@ func (s *Server) Close() {
 func NewServer(t testing.TB, opts Options) *Server {
 	t.Helper()
 	if opts.DBPath == "" {
-		opts.DBPath = filepath.Join(t.TempDir(), "herald.db")
+		opts.DBPath = DB(t)
 	}
 	s, err := Start(opts)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -33,6 +34,10 @@ const notifyChannel = "herald_deliveries"
 // Store is a herald.Store on PostgreSQL.
 type Store struct {
 	pool *pgxpool.Pool
+	// closed ends every Listen, whose held connection would otherwise
+	// keep pool.Close waiting.
+	closed    chan struct{}
+	closeOnce sync.Once
 }
 
 var _ herald.Store = (*Store)(nil)
@@ -62,7 +67,7 @@ func Open(ctx context.Context, url string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("postgres: %w", err)
 	}
-	s := &Store{pool: pool}
+	s := &Store{pool: pool, closed: make(chan struct{})}
 	if err := s.migrate(ctx); err != nil {
 		pool.Close()
 		return nil, fmt.Errorf("postgres: migrate: %w", err)
@@ -104,7 +109,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.pool.Ping(ctx) }
 
 // Close closes the pool.
 func (s *Store) Close() error {
-	s.pool.Close()
+	s.closeOnce.Do(func() {
+		close(s.closed)
+		s.pool.Close()
+	})
 	return nil
 }
 
@@ -146,6 +154,15 @@ func fromMillis(ms int64) time.Time {
 // deliveries, from any process, until ctx ends. It reconnects after
 // failures; a notification missed meanwhile is found by the engine's poll.
 func (s *Store) Listen(ctx context.Context, wake func(webhookID string)) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		select {
+		case <-s.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
 	for ctx.Err() == nil {
 		if err := s.listenOnce(ctx, wake); err != nil && ctx.Err() == nil {
 			select {
