@@ -46,13 +46,17 @@ func newBenchCommand() *cobra.Command {
 				return enc.Encode(results)
 			}
 			w := tabwriter.NewWriter(out, 0, 4, 2, ' ', 0)
-			row(w, "SCENARIO", "MODE", "DELIVERIES", "SECONDS", "PER SECOND", "P50 MS", "P99 MS", "PEAK RSS MB", "VS RAW", "NOTE")
+			row(w, "SCENARIO", "MODE", "PROCS", "DELIVERIES", "SECONDS", "PER SECOND", "P50 MS", "P99 MS", "PEAK RSS MB", "VS RAW", "NOTE")
 			for _, r := range results {
 				ratio := ""
 				if r.RatioToRaw > 0 {
 					ratio = fmt.Sprintf("%.2f", r.RatioToRaw)
 				}
-				row(w, r.Scenario, r.Mode, r.Deliveries, fmt.Sprintf("%.2f", r.Seconds), fmt.Sprintf("%.0f", r.PerSecond),
+				procs := ""
+				if r.Processes > 0 {
+					procs = fmt.Sprint(r.Processes)
+				}
+				row(w, r.Scenario, r.Mode, procs, r.Deliveries, fmt.Sprintf("%.2f", r.Seconds), fmt.Sprintf("%.0f", r.PerSecond),
 					fmt.Sprintf("%.1f", r.P50MS), fmt.Sprintf("%.1f", r.P99MS), fmt.Sprintf("%.0f", r.PeakRSSMB), ratio, r.Note)
 			}
 			return w.Flush()
@@ -62,7 +66,8 @@ func newBenchCommand() *cobra.Command {
 	f.StringSliceVar(&cfg.Scenarios, "scenarios", nil, "scenarios to run: fanout1, fanout10, isolation (default all)")
 	f.IntVar(&cfg.Concurrency, "concurrency", 32, "sends in flight, for herald and the raw baseline alike")
 	f.Float64Var(&cfg.Scale, "scale", 1, "multiply every scenario's event counts")
-	f.StringVar(&cfg.DB, "db", "", "database for herald (default: a fresh SQLite file per run)")
+	f.StringVar(&cfg.DB, "db", "", "a postgres:// URL to run herald on PostgreSQL, a fresh schema per run (default: a fresh SQLite file per run)")
+	f.IntVar(&cfg.Processes, "processes", 1, "heralds sharing the database (more than 1 needs --db postgres://...)")
 	f.BoolVar(&asJSON, "json", false, "print JSON instead of a table")
 	return cmd
 }

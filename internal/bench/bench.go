@@ -21,9 +21,12 @@ import (
 type Config struct {
 	// HeraldBinary is the herald executable to start. Required.
 	HeraldBinary string
-	// DB is passed to herald serve --db; empty means a fresh SQLite file
-	// in a temporary directory.
+	// DB is empty for a fresh SQLite file per run, or a postgres:// URL in
+	// whose database each run gets a fresh schema, dropped afterwards.
 	DB string
+	// Processes is how many heralds share the database (more than one
+	// needs PostgreSQL). Defaults to 1.
+	Processes int
 	// Concurrency is the number of sends in flight, for herald (split
 	// across the scenario's webhooks) and the raw baseline alike.
 	Concurrency int
@@ -39,6 +42,7 @@ type Config struct {
 type Result struct {
 	Scenario   string  `json:"scenario"`
 	Mode       string  `json:"mode"` // "raw" or "herald"
+	Processes  int     `json:"processes,omitempty"`
 	Deliveries int64   `json:"deliveries"`
 	Seconds    float64 `json:"seconds"`
 	PerSecond  float64 `json:"deliveries_per_second"`

@@ -24,12 +24,11 @@ type heraldProcess struct {
 	dir    string
 }
 
-func startHerald(ctx context.Context, cfg Config) (*heraldProcess, error) {
+func startHerald(ctx context.Context, cfg Config, db string) (*heraldProcess, error) {
 	dir, err := os.MkdirTemp("", "herald-bench")
 	if err != nil {
 		return nil, err
 	}
-	db := cfg.DB
 	if db == "" {
 		db = filepath.Join(dir, "herald.db")
 	}
@@ -98,6 +97,61 @@ func (p *heraldProcess) stop() {
 	os.RemoveAll(p.dir)
 }
 
+// cluster is the heralds of one run, sharing one database.
+type cluster struct {
+	procs   []*heraldProcess
+	clients []*client.Client
+	dropDB  func()
+}
+
+// startCluster starts cfg.Processes heralds on a fresh database: a new
+// SQLite file, or a new schema of cfg.DB, dropped by stop.
+func startCluster(ctx context.Context, cfg Config) (*cluster, error) {
+	c := &cluster{dropDB: func() {}}
+	db := ""
+	if isPostgres(cfg.DB) {
+		var err error
+		if db, c.dropDB, err = freshSchema(ctx, cfg.DB); err != nil {
+			return nil, err
+		}
+	} else if cfg.Processes > 1 {
+		return nil, fmt.Errorf("several processes need a shared PostgreSQL database (--db postgres://...)")
+	}
+	for range max(1, cfg.Processes) {
+		p, err := startHerald(ctx, cfg, db)
+		if err != nil {
+			c.stop()
+			return nil, err
+		}
+		c.procs = append(c.procs, p)
+		c.clients = append(c.clients, p.client)
+	}
+	return c, nil
+}
+
+func (c *cluster) stop() {
+	for _, p := range c.procs {
+		p.stop()
+	}
+	c.dropDB()
+}
+
+func (c *cluster) peakRSSMB() float64 {
+	var peak float64
+	for _, p := range c.procs {
+		peak = max(peak, p.peakRSSMB())
+	}
+	return peak
+}
+
+// register registers a webhook; inFlight is the total across processes.
+func (c *cluster) register(ctx context.Context, url string, events []string, inFlight int) error {
+	_, err := c.clients[0].RegisterWebhook(ctx, &types.RegisterWebhookRequest{Config: &types.WebhookConfig{
+		URL: url, Events: events, MaxInFlight: int32(max(1, inFlight/len(c.procs))),
+	}})
+	return err
+}
+
 func (p *heraldProcess) register(ctx context.Context, url string, events []string, inFlight int) error {
 	_, err := p.client.RegisterWebhook(ctx, &types.RegisterWebhookRequest{Config: &types.WebhookConfig{
 		URL: url, Events: events, MaxInFlight: int32(inFlight),
@@ -114,8 +168,9 @@ type publisher struct {
 }
 
 // publish sends n events of one type in batches, with `workers`
-// concurrent requests, pausing pace between a worker's batches.
-func (pb *publisher) publish(ctx context.Context, c *client.Client, eventType string, n, batch, workers int, pace time.Duration) error {
+// concurrent requests spread over the clients, pausing pace between a
+// worker's batches.
+func (pb *publisher) publish(ctx context.Context, clients []*client.Client, eventType string, n, batch, workers int, pace time.Duration) error {
 	if pb.published == nil {
 		pb.published = make(map[string]time.Time, n)
 	}
@@ -126,11 +181,16 @@ func (pb *publisher) publish(ctx context.Context, c *client.Client, eventType st
 	close(batches)
 	errs := make(chan error, workers)
 	var wg sync.WaitGroup
-	for range workers {
+	for w := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for size := range batches {
+			for i := 0; ; i++ {
+				size, ok := <-batches
+				if !ok {
+					return
+				}
+				c := clients[(w+i)%len(clients)]
 				if err := pb.publishBatch(ctx, c, eventType, size); err != nil {
 					errs <- err
 					return

@@ -17,7 +17,7 @@ func runFanout(ctx context.Context, cfg Config, rc *receiver, name string, webho
 
 	cfg.Log("%s: herald, %d webhooks × %d events", name, webhooks, events)
 	rc.reset()
-	h, err := startHerald(ctx, cfg)
+	h, err := startCluster(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -28,7 +28,7 @@ func runFanout(ctx context.Context, cfg Config, rc *receiver, name string, webho
 		}
 	}
 	var pb publisher
-	if err := pb.publish(ctx, h.client, "batch.completed", events, 250, 4, 0); err != nil {
+	if err := pb.publish(ctx, h.clients, "batch.completed", events, 250, 4, 0); err != nil {
 		return nil, err
 	}
 	if !rc.waitFor(int64(total), deliveryTimeout) {
@@ -39,13 +39,14 @@ func runFanout(ctx context.Context, cfg Config, rc *receiver, name string, webho
 	return []Result{raw, res}, nil
 }
 
-func heraldResult(name string, rc *receiver, pb *publisher, h *heraldProcess) Result {
+func heraldResult(name string, rc *receiver, pb *publisher, h *cluster) Result {
 	lat, last := rc.latencies(pb.published)
 	secs := last.Sub(pb.first).Seconds()
 	p50, p99 := percentiles(lat)
 	return Result{
 		Scenario: name, Mode: "herald", Deliveries: int64(len(lat)), Seconds: secs,
 		PerSecond: float64(len(lat)) / secs, P50MS: p50, P99MS: p99, PeakRSSMB: h.peakRSSMB(),
+		Processes: len(h.procs),
 	}
 }
 
@@ -72,7 +73,7 @@ func runIsolation(ctx context.Context, cfg Config, rc *receiver) ([]Result, erro
 // loading a dead endpoint with backlog deliveries if backlog > 0.
 func runHealthy(ctx context.Context, cfg Config, rc *receiver, healthy, backlog int) (Result, error) {
 	rc.reset()
-	h, err := startHerald(ctx, cfg)
+	h, err := startCluster(ctx, cfg)
 	if err != nil {
 		return Result{}, err
 	}
@@ -86,7 +87,7 @@ func runHealthy(ctx context.Context, cfg Config, rc *receiver, healthy, backlog 
 		}
 		cfg.Log("isolation: loading %d deliveries for the dead endpoint", backlog)
 		var dead publisher
-		if err := dead.publish(ctx, h.client, "batch.failed", backlog, 500, 4, 0); err != nil {
+		if err := dead.publish(ctx, h.clients, "batch.failed", backlog, 500, 4, 0); err != nil {
 			return Result{}, err
 		}
 	}
@@ -94,7 +95,7 @@ func runHealthy(ctx context.Context, cfg Config, rc *receiver, healthy, backlog 
 	var pb publisher
 	// A steady stream, about 2,000 events a second, so latency measures
 	// delivery rather than the queue of one burst.
-	if err := pb.publish(ctx, h.client, "batch.completed", healthy, 10, 1, 5*time.Millisecond); err != nil {
+	if err := pb.publish(ctx, h.clients, "batch.completed", healthy, 10, 1, 5*time.Millisecond); err != nil {
 		return Result{}, err
 	}
 	if !rc.waitFor(int64(healthy), deliveryTimeout) {
