@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"os"
+	"os/exec"
 	"testing"
 	"time"
 
@@ -82,5 +84,29 @@ func TestThreeProcessesShareOneQueue(t *testing.T) {
 	json.Unmarshal([]byte(cli(t, procs[0].addr, "webhooks", "list", "--json")), &info)
 	if got := info.Webhooks[0].SuccessCount; got < total || got > unique+dups || info.Webhooks[0].ErrorCount != 0 {
 		t.Fatalf("success_count = %d (errors %d), want between %d and %d", got, info.Webhooks[0].ErrorCount, total, unique+dups)
+	}
+}
+
+// TestBenchOnPostgres runs the bench's fan-out on PostgreSQL with three
+// processes, at a hundredth of its size.
+func TestBenchOnPostgres(t *testing.T) {
+	t.Parallel()
+	heraldtest.PostgresURL(t) // skips or fails as the other PostgreSQL tests do
+	base := os.Getenv("HERALD_TEST_POSTGRES_URL")
+	out, err := exec.Command(heraldBin, "bench", "--db", base, "--processes", "3", "--scenarios", "fanout10",
+		"--scale", "0.01", "--json").Output()
+	if err != nil {
+		t.Fatalf("herald bench on PostgreSQL: %v\n%s", err, out)
+	}
+	var results []struct {
+		Mode       string
+		Processes  int
+		Deliveries int64
+	}
+	if err := json.Unmarshal(out, &results); err != nil || len(results) != 2 {
+		t.Fatalf("bench --json = %s (%v), want 2 results", out, err)
+	}
+	if h := results[1]; h.Mode != "herald" || h.Processes != 3 || h.Deliveries != 200 {
+		t.Fatalf("herald result = %+v, want 3 processes and 200 deliveries", h)
 	}
 }
