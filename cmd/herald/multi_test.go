@@ -1,7 +1,11 @@
 package main_test
 
 import (
+	"context"
+	"sync/atomic"
+
 	"encoding/json"
+	"github.com/jackc/pgx/v5"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -108,5 +112,68 @@ func TestBenchOnPostgres(t *testing.T) {
 	}
 	if h := results[1]; h.Mode != "herald" || h.Processes != 3 || h.Deliveries != 200 {
 		t.Fatalf("herald result = %+v, want 3 processes and 200 deliveries", h)
+	}
+}
+
+// TestInFlightCapHoldsAcrossProcesses gives a webhook max_in_flight 3 and
+// three heralds: together they never send it more than 3 at once.
+func TestInFlightCapHoldsAcrossProcesses(t *testing.T) {
+	t.Parallel()
+	var inFlight, peak atomic.Int32
+	rc := newCountingReceiverFunc(t, func() {
+		n := inFlight.Add(1)
+		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
+		}
+		time.Sleep(20 * time.Millisecond)
+		inFlight.Add(-1)
+	})
+	db := heraldtest.PostgresURL(t)
+	args := []string{"--db", db, "--allow-private-targets"}
+	procs := []*process{startHerald(t, nil, args...), startHerald(t, nil, args...), startHerald(t, nil, args...)}
+	waitForHeartbeats(t, db, 3)
+	cli(t, procs[0].addr, "webhooks", "register", "--url", rc.URL, "--events", "batch.*", "--max-in-flight", "3")
+	for i, p := range procs {
+		if _, err := publishBatch(p.addr, 50, i*50); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rc.count() < 150 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 150 deliveries arrived", rc.count())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got := peak.Load(); got > 3 {
+		t.Fatalf("the webhook had %d requests in flight at once, want at most 3", got)
+	}
+}
+
+// waitForHeartbeats waits until n heralds are registered and each has
+// beaten since the last one joined, so each knows its share.
+func waitForHeartbeats(t *testing.T, db string, n int) {
+	t.Helper()
+	conn, err := pgx.Connect(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close(context.Background())
+	var joined int64
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var count int
+		var oldest, newest int64
+		conn.QueryRow(context.Background(), `SELECT count(*), coalesce(min(seen_at), 0), coalesce(max(seen_at), 0) FROM processes`).
+			Scan(&count, &oldest, &newest)
+		if count == n && joined == 0 {
+			joined = newest
+		}
+		if joined != 0 && oldest > joined {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("heartbeats did not settle: %d processes", count)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -20,3 +20,14 @@ func newCountingReceiver(t *testing.T) *countingReceiver {
 }
 
 func (rc *countingReceiver) count() int { return int(rc.n.Load()) }
+
+// newCountingReceiverFunc counts requests and runs during inside each.
+func newCountingReceiverFunc(t *testing.T, during func()) *countingReceiver {
+	rc := &countingReceiver{}
+	rc.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		during()
+		rc.n.Add(1)
+	}))
+	t.Cleanup(rc.Close)
+	return rc
+}

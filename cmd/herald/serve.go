@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"os/signal"
 	"runtime/pprof"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -109,8 +111,11 @@ func serve(ctx context.Context, o serveOptions) error {
 		UserAgent:           "herald/" + heraldVersion(),
 		AllowPrivateTargets: o.allowPrivateTargets,
 	})
+	var live atomic.Int64 // heralds sharing the database, this one included
+	live.Store(1)
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
 		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
+		Processes: func() int { return int(live.Load()) },
 	})
 	if err != nil {
 		return err
@@ -119,10 +124,17 @@ func serve(ctx context.Context, o serveOptions) error {
 		return fmt.Errorf("start delivery engine: %w", err)
 	}
 	if pg, ok := store.(*postgres.Store); ok {
-		// Deliveries committed by any herald wake this one at once.
-		listenCtx, stopListening := context.WithCancel(context.Background())
-		defer stopListening()
-		go pg.Listen(listenCtx, engine.Wake)
+		// Deliveries committed by any herald wake this one at once, and
+		// heartbeats tell each how many share every webhook's send cap.
+		bgCtx, stopBackground := context.WithCancel(context.Background())
+		defer stopBackground()
+		go pg.Listen(bgCtx, engine.Wake)
+		id := newProcessID()
+		if err := beat(bgCtx, pg, id, &live); err != nil {
+			return fmt.Errorf("register this process: %w", err)
+		}
+		go heartbeat(bgCtx, pg, id, &live, logger)
+		defer pg.Leave(context.Background(), id)
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Store: store, Sender: sender, Engine: engine, EventTypes: eventTypes, Version: heraldVersion(),
@@ -167,6 +179,38 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// heartbeat keeps this process counted among the live ones until ctx
+// ends.
+func heartbeat(ctx context.Context, pg *postgres.Store, id string, live *atomic.Int64, logger *slog.Logger) {
+	t := time.NewTicker(postgres.ProcessTTL / 5)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := beat(ctx, pg, id, live); err != nil && ctx.Err() == nil {
+				logger.Warn("heartbeat failed", "err", err)
+			}
+		}
+	}
+}
+
+func beat(ctx context.Context, pg *postgres.Store, id string, live *atomic.Int64) error {
+	n, err := pg.Heartbeat(ctx, id, time.Now())
+	if err == nil {
+		live.Store(int64(n))
+	}
+	return err
+}
+
+func newProcessID() string {
+	host, _ := os.Hostname()
+	b := make([]byte, 6)
+	rand.Read(b)
+	return fmt.Sprintf("%s-%d-%x", host, os.Getpid(), b)
 }
 
 // openStore opens PostgreSQL for a postgres:// URL and SQLite otherwise.

@@ -50,6 +50,10 @@ type EngineConfig struct {
 	// SoleProcess says no other process shares the store, so every lease
 	// left by an earlier run can be ended at start. Defaults to false.
 	SoleProcess bool
+	// Processes returns how many processes share the store; each sends to
+	// a webhook with at most MaxInFlight / Processes() workers (at least
+	// one), so the webhook's cap holds across them. Defaults to 1.
+	Processes func() int
 }
 
 func (c EngineConfig) withDefaults() EngineConfig {
@@ -73,6 +77,9 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	}
 	if c.WebhookTTL <= 0 {
 		c.WebhookTTL = DefaultWebhookTTL
+	}
+	if c.Processes == nil {
+		c.Processes = func() int { return 1 }
 	}
 	return c
 }
@@ -228,10 +235,12 @@ func (e *Engine) signal() {
 func (e *Engine) queueFor(webhookID string) *queue {
 	q := e.queues[webhookID]
 	if q == nil {
+		// One worker until the first delivery loads the webhook's own
+		// cap: starting at a default could overshoot a lower cap.
 		q = &queue{
 			jobs:       make(chan *herald.Job, e.cfg.QueueSize),
 			held:       map[string]bool{},
-			maxWorkers: herald.DefaultMaxInFlight,
+			maxWorkers: 1,
 		}
 		e.queues[webhookID] = q
 	}
@@ -253,10 +262,16 @@ func (e *Engine) enqueue(job *herald.Job) bool {
 	}
 	q.held[job.DeliveryID] = true
 	q.jobs <- job // never blocks: len(jobs) <= len(held) < cap
-	if q.workers < q.maxWorkers && q.workers < len(q.held) {
+	e.addWorkers(job.WebhookID, q)
+	return true
+}
+
+// addWorkers starts workers up to the queue's cap and backlog. Call with
+// e.mu held.
+func (e *Engine) addWorkers(webhookID string, q *queue) {
+	for q.workers < q.maxWorkers && q.workers < len(q.held) {
 		q.workers++
 		e.workers.Add(1)
-		go e.work(job.WebhookID, q)
+		go e.work(webhookID, q)
 	}
-	return true
 }

@@ -22,7 +22,9 @@ func (e *Engine) work(webhookID string, q *queue) {
 		}
 		select {
 		case job := <-q.jobs:
-			e.deliver(q, job)
+			if e.deliver(q, job) {
+				return
+			}
 			idle.Reset(workerIdleTimeout)
 		case <-idle.C:
 			if e.retire(q) {
@@ -53,8 +55,9 @@ func (e *Engine) retireNow(q *queue) {
 	e.mu.Unlock()
 }
 
-// deliver makes one attempt of job and records it.
-func (e *Engine) deliver(q *queue, job *herald.Job) {
+// deliver makes one attempt of job and hands the result to the recorder.
+// It reports whether the calling worker must retire.
+func (e *Engine) deliver(q *queue, job *herald.Job) (retire bool) {
 	defer e.release(q, job)
 	hook, err := e.hooks.get(e.sendCtx, job.TenantID, job.WebhookID)
 	if herald.ErrorCodeOf(err) == herald.CodeNotFound {
@@ -65,7 +68,14 @@ func (e *Engine) deliver(q *queue, job *herald.Job) {
 		return
 	}
 	e.mu.Lock()
-	q.maxWorkers = hook.MaxInFlight
+	q.maxWorkers = max(1, hook.MaxInFlight/max(1, e.cfg.Processes()))
+	if q.workers > q.maxWorkers {
+		// This process's share shrank (a webhook update, or another
+		// process joined): this worker retires after this job.
+		q.workers--
+		retire = true
+	}
+	e.addWorkers(job.WebhookID, q)
 	e.mu.Unlock()
 	if !hook.Active {
 		// Paused: hand it back; reactivation wakes the claimer.
@@ -93,6 +103,7 @@ func (e *Engine) deliver(q *queue, job *herald.Job) {
 	// batches results, and until its commit the delivery's lease keeps
 	// it from being claimed again.
 	e.results <- result
+	return retire
 }
 
 // maxRecordBatch bounds the attempt results recorded in one store call.
