@@ -31,6 +31,37 @@ func (l *eventLog) counts() (unique, duplicates int) {
 	return unique, duplicates
 }
 
+// newEventLogReceiver starts a receiver that logs each delivery's
+// webhook-id, after delay (a receiver that does some work).
+func newEventLogReceiver(t *testing.T, delay time.Duration) (*eventLog, *httptest.Server) {
+	log := &eventLog{seen: map[string]int{}}
+	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(delay)
+		log.mu.Lock()
+		log.seen[r.Header.Get("webhook-id")]++
+		log.mu.Unlock()
+	}))
+	t.Cleanup(rc.Close)
+	return log, rc
+}
+
+// waitArrived waits until every id has arrived, and reports how many
+// arrived and how many more than once.
+func (l *eventLog) waitArrived(t *testing.T, ids []string, within time.Duration) (unique, duplicates int) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for {
+		missing := l.missing(ids)
+		if len(missing) == 0 {
+			return l.counts()
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of %d accepted events never arrived, e.g. %v", len(missing), len(ids), missing[:min(5, len(missing))])
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func (l *eventLog) missing(ids []string) []string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -85,14 +116,7 @@ func publishBatch(addr string, n, from int) ([]string, error) {
 // and checks every accepted event reached the receiver.
 func TestKill9LosesNothing(t *testing.T) {
 	t.Parallel()
-	log := &eventLog{seen: map[string]int{}}
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log.mu.Lock()
-		log.seen[r.Header.Get("webhook-id")]++
-		log.mu.Unlock()
-		time.Sleep(time.Millisecond) // a receiver that does some work
-	}))
-	defer rc.Close()
+	log, rc := newEventLogReceiver(t, time.Millisecond)
 
 	// On PostgreSQL a restarted herald cannot tell its old leases from
 	// another live process's, so it waits for them to run out: keep them
@@ -122,15 +146,7 @@ func TestKill9LosesNothing(t *testing.T) {
 		}
 		accepted = append(accepted, ids...)
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for len(log.missing(accepted)) > 0 {
-		if time.Now().After(deadline) {
-			missing := log.missing(accepted)
-			t.Fatalf("%d of %d accepted events never arrived, e.g. %v", len(missing), len(accepted), missing[:min(5, len(missing))])
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	unique, dups := log.counts()
+	unique, dups := log.waitArrived(t, accepted, 60*time.Second)
 	t.Logf("SIGKILL mid-delivery: %d accepted, %d arrived, %d duplicates", len(accepted), unique, dups)
 
 	// The log agrees: every delivery succeeded.
@@ -140,7 +156,7 @@ func TestKill9LosesNothing(t *testing.T) {
 		Succeeded int `json:"successful_deliveries"`
 	}
 	json.NewDecoder(bytes.NewReader([]byte(out))).Decode(&stats)
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for stats.Succeeded != total {
 		if time.Now().After(deadline) {
 			t.Fatalf("stats = %+v, want %d succeeded", stats, total)
@@ -178,14 +194,7 @@ func TestSIGTERMFinishesSendsInFlight(t *testing.T) {
 		t.Fatal("herald exited before its sends in flight finished")
 	}
 	p = startHerald(t, nil, "--db", db, "--allow-private-targets")
-	deadline := time.Now().Add(30 * time.Second)
-	for len(log.missing(accepted)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d events never arrived after the restart", len(log.missing(accepted)))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	if _, dups := log.counts(); dups != 0 {
+	if _, dups := log.waitArrived(t, accepted, 30*time.Second); dups != 0 {
 		t.Fatalf("%d duplicates after a clean stop, want 0", dups)
 	}
 }

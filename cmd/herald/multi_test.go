@@ -6,8 +6,6 @@ import (
 
 	"encoding/json"
 	"github.com/jackc/pgx/v5"
-	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"testing"
@@ -21,14 +19,7 @@ import (
 // every accepted event arrived and the counts agree afterwards.
 func TestThreeProcessesShareOneQueue(t *testing.T) {
 	t.Parallel()
-	log := &eventLog{seen: map[string]int{}}
-	rc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		log.mu.Lock()
-		log.seen[r.Header.Get("webhook-id")]++
-		log.mu.Unlock()
-		time.Sleep(time.Millisecond)
-	}))
-	defer rc.Close()
+	log, rc := newEventLogReceiver(t, time.Millisecond)
 
 	db := heraldtest.PostgresURL(t)
 	args := []string{"--db", db, "--allow-private-targets", "--lease", "3s"}
@@ -50,14 +41,7 @@ func TestThreeProcessesShareOneQueue(t *testing.T) {
 		}
 		accepted = append(accepted, ids...)
 	}
-	deadline := time.Now().Add(90 * time.Second)
-	for len(log.missing(accepted)) > 0 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of %d accepted events never arrived", len(log.missing(accepted)), len(accepted))
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
-	unique, dups := log.counts()
+	unique, dups := log.waitArrived(t, accepted, 90*time.Second)
 	t.Logf("3 processes, one SIGKILLed mid-way: %d accepted, %d arrived, %d duplicates", len(accepted), unique, dups)
 
 	// Stats count deliveries, exactly once each, once all are recorded.
@@ -66,7 +50,7 @@ func TestThreeProcessesShareOneQueue(t *testing.T) {
 		Succeeded int `json:"successful_deliveries"`
 		Failed    int `json:"failed_deliveries"`
 	}
-	deadline = time.Now().Add(30 * time.Second)
+	deadline := time.Now().Add(30 * time.Second)
 	for stats.Succeeded != total {
 		if time.Now().After(deadline) {
 			t.Fatalf("stats = %+v, want %d succeeded", stats, total)
