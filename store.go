@@ -79,6 +79,7 @@ type Store interface {
 	RecoverDeliveries(ctx context.Context, tenantID, webhookID string, since, now time.Time) (int, error)
 
 	IdempotencyStore
+	APIKeyStore
 
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
@@ -115,4 +116,18 @@ type IdempotencyStore interface {
 	// ReleaseIdempotent forgets key, so a request that failed can be
 	// retried with it.
 	ReleaseIdempotent(ctx context.Context, tenantID, key string) error
+}
+
+// APIKeyStore keeps API keys, as hashes.
+type APIKeyStore interface {
+	// CreateAPIKey stores a key. Returns CodeConflict if its hash exists.
+	CreateAPIKey(ctx context.Context, k *APIKey) error
+	// ListAPIKeys lists every key of every tenant, oldest first.
+	ListAPIKeys(ctx context.Context) ([]*APIKey, error)
+	// RevokeAPIKey stops a key from working. Returns CodeNotFound if
+	// there is no key id.
+	RevokeAPIKey(ctx context.Context, id string, now time.Time) error
+	// TenantForAPIKey returns the tenant of the working key with this
+	// hash. Returns CodeUnauthorized if there is none.
+	TenantForAPIKey(ctx context.Context, hash string) (string, error)
 }

@@ -53,7 +53,7 @@ func newRootCommand() *cobra.Command {
 		},
 	}
 	root.AddCommand(newServeCommand(), newWebhooksCommand(), newEventsCommand(), newDeliveriesCommand(),
-		newListenCommand(), newMigrateCommand(), newBenchCommand(), newVersionCommand())
+		newListenCommand(), newKeysCommand(), newMigrateCommand(), newBenchCommand(), newVersionCommand())
 	return root
 }
 

@@ -108,7 +108,10 @@ func cliResult(addr string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, heraldBin, args...)
-	cmd.Env = append(os.Environ(), "HERALD_SERVER=http://"+addr)
+	cmd.Env = os.Environ()
+	if addr != "" {
+		cmd.Env = append(cmd.Env, "HERALD_SERVER=http://"+addr)
+	}
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
@@ -144,7 +147,7 @@ func TestRestartKeepsWebhooks(t *testing.T) {
 func TestServeRefusesOpenModeOffLoopback(t *testing.T) {
 	t.Parallel()
 	out, err := exec.Command(heraldBin, "serve", "--addr", "0.0.0.0:0", "--db", filepath.Join(t.TempDir(), "h.db")).CombinedOutput()
-	if err == nil || !strings.Contains(string(out), "only listens on loopback") {
+	if err == nil || !strings.Contains(string(out), "only on loopback") {
 		t.Fatalf("serve on 0.0.0.0: err=%v output=%s; want a refusal", err, out)
 	}
 }
@@ -307,4 +310,43 @@ func TestEventsAndDeliveriesCommands(t *testing.T) {
 	if out, err := cliResult(p.addr, "events", "publish", "--event", "order.created"); err == nil || !strings.Contains(out, "unknown event type") {
 		t.Fatalf("unknown event: err=%v\n%s", err, out)
 	}
+}
+
+func TestKeysAndTenants(t *testing.T) {
+	t.Parallel()
+	db := heraldtest.DB(t)
+	out := cli(t, "", "keys", "create", "--tenant", "acme", "--db", db)
+	var keyA string
+	for _, f := range strings.Fields(out) {
+		if strings.HasPrefix(f, "hk_") {
+			keyA = f
+		}
+	}
+	if keyA == "" || !strings.Contains(out, "cannot show it again") {
+		t.Fatalf("keys create:\n%s", out)
+	}
+	if list := cli(t, "", "keys", "list", "--db", db); strings.Contains(list, keyA) || !strings.Contains(list, "acme") {
+		t.Fatalf("keys list shows the key or lacks the tenant:\n%s", list)
+	}
+
+	// With keys, herald requires one, and may listen off loopback.
+	keyB := "hk_globex-bootstrap-key-0123456789"
+	p := startHerald(t, []string{"HERALD_API_KEYS=globex:" + keyB}, "--db", db, "--allow-private-targets")
+	if out, err := cliResult(p.addr, "webhooks", "list"); err == nil || !strings.Contains(out, "401") {
+		t.Fatalf("list without a key: err=%v\n%s", err, out)
+	}
+	cli(t, p.addr, "webhooks", "register", "--token", keyA, "--url", "https://a.example/hook", "--events", "*")
+	if out := cli(t, p.addr, "webhooks", "list", "--token", keyB); !strings.Contains(out, "0 of 0 shown") {
+		t.Fatalf("globex sees acme's webhooks:\n%s", out)
+	}
+	if out := cli(t, p.addr, "webhooks", "list", "--token", keyA); !strings.Contains(out, "1 of 1 shown") {
+		t.Fatalf("acme's list:\n%s", out)
+	}
+	id := strings.Fields(cli(t, "", "keys", "list", "--db", db))[5] // first key's id, after the header
+	cli(t, "", "keys", "revoke", id, "--db", db)
+	if out, err := cliResult(p.addr, "webhooks", "list", "--token", keyA); err == nil || !strings.Contains(out, "401") {
+		t.Fatalf("revoked key still works: err=%v\n%s", err, out)
+	}
+	p.stop(t)
+	startHerald(t, nil, "--db", db, "--addr", "0.0.0.0:0")
 }

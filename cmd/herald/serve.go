@@ -45,6 +45,7 @@ type serveOptions struct {
 	maxPayloadBytes     int64
 	cpuProfile          string
 	queueSize           int
+	apiKeys             []string
 }
 
 func newServeCommand() *cobra.Command {
@@ -71,6 +72,7 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
 	f.DurationVar(&o.shutdownGrace, "shutdown-grace", defaultShutdownGrace, "how long a shutdown waits for requests and sends in flight")
 	f.DurationVar(&o.lease, "lease", delivery.DefaultLease, "how long a claimed delivery is held before another process may take it")
+	f.StringSliceVar(&o.apiKeys, "api-keys", nil, "API keys to create at start, as tenant:key pairs (comma-separated); usually set as HERALD_API_KEYS")
 	f.IntVar(&o.queueSize, "queue-size", delivery.DefaultQueueSize, "deliveries held in memory per webhook; the rest wait in the database")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file")
 	f.MarkHidden("cpu-profile")
@@ -81,9 +83,6 @@ func newServeCommand() *cobra.Command {
 func serve(ctx context.Context, o serveOptions) error {
 	logger, err := newLogger(o.logLevel, o.logFormat)
 	if err != nil {
-		return err
-	}
-	if err := checkOpenMode(o.addr, logger); err != nil {
 		return err
 	}
 	if o.cpuProfile != "" {
@@ -106,6 +105,18 @@ func serve(ctx context.Context, o serveOptions) error {
 	defer store.Close()
 	// A SQLite file has one herald; PostgreSQL may have many.
 	sole := !postgres.IsURL(o.db)
+	if err := bootstrapAPIKeys(ctx, store, o.apiKeys); err != nil {
+		return err
+	}
+	requireKey, err := hasWorkingKey(ctx, store)
+	if err != nil {
+		return err
+	}
+	if !requireKey {
+		if err := checkOpenMode(o.addr, logger); err != nil {
+			return err
+		}
+	}
 
 	sender := delivery.NewSender(delivery.SenderConfig{
 		UserAgent:           "herald/" + heraldVersion(),
@@ -138,7 +149,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	api, err := httpapi.New(httpapi.Config{
 		Store: store, Sender: sender, Engine: engine, EventTypes: eventTypes, Version: heraldVersion(),
-		Logger: logger, MaxPayloadBytes: o.maxPayloadBytes,
+		Logger: logger, MaxPayloadBytes: o.maxPayloadBytes, RequireAPIKey: requireKey,
 	})
 	if err != nil {
 		return err
@@ -244,9 +255,9 @@ func checkOpenMode(addr string, logger *slog.Logger) error {
 		host = "127.0.0.1"
 	}
 	if ip := net.ParseIP(host); ip == nil || !ip.IsLoopback() {
-		return fmt.Errorf("--addr %q: herald has no API keys in this version, so it only listens on loopback (127.0.0.1 or [::1])", addr)
+		return fmt.Errorf("--addr %q: herald has no API keys, so it serves unauthenticated requests and only on loopback (127.0.0.1 or [::1]); create one with 'herald keys create --tenant NAME' or set HERALD_API_KEYS", addr)
 	}
-	logger.Warn("no API keys configured: accepting unauthenticated requests, on loopback only")
+	logger.Warn("no API keys: accepting unauthenticated requests, on loopback only; create one with 'herald keys create' to require keys")
 	return nil
 }
 

@@ -32,6 +32,8 @@ type Options struct {
 	// Engine overrides the engine's configuration; Store and Sender are
 	// filled in.
 	Engine delivery.EngineConfig
+	// APIKeys, by tenant, are created and required when not empty.
+	APIKeys map[string]string
 }
 
 // Server is a running herald.
@@ -78,7 +80,16 @@ func Start(opts Options) (*Server, error) {
 		store.Close()
 		return nil, err
 	}
-	api, err := httpapi.New(httpapi.Config{Store: store, Sender: sender, Engine: engine, Version: "test"})
+	for tenant, key := range opts.APIKeys {
+		err := store.CreateAPIKey(context.Background(), &herald.APIKey{ID: "key_" + tenant, TenantID: tenant,
+			Hash: herald.HashAPIKey(key), Hint: herald.APIKeyHint(key), CreatedAt: time.Now()})
+		if err != nil {
+			store.Close()
+			return nil, err
+		}
+	}
+	api, err := httpapi.New(httpapi.Config{Store: store, Sender: sender, Engine: engine, Version: "test",
+		RequireAPIKey: len(opts.APIKeys) > 0})
 	if err != nil {
 		store.Close()
 		return nil, err

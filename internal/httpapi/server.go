@@ -64,6 +64,11 @@ type Config struct {
 	// MaxPayloadBytes bounds one event's data. Defaults to
 	// DefaultMaxPayloadBytes.
 	MaxPayloadBytes int64
+	// RequireAPIKey makes every /api/v1 request present a working API
+	// key, which selects its tenant. When false, every request belongs to
+	// DefaultTenant: cmd/herald allows that only on loopback. Defaults to
+	// false.
+	RequireAPIKey bool
 }
 
 func (c Config) withDefaults() Config {
@@ -157,12 +162,27 @@ func (s *Server) routes() http.Handler {
 
 type tenantKey struct{}
 
-// authenticate resolves the caller's tenant. API keys arrive with the
-// tenants issue; until then every caller is DefaultTenant, and cmd/herald
-// only listens on loopback in that mode.
+// authenticate resolves the caller's tenant from its API key. Another
+// tenant's ids then answer 404 exactly like unknown ones, because every
+// store call is scoped by the tenant found here.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ctx := context.WithValue(r.Context(), tenantKey{}, DefaultTenant)
+		tenant := DefaultTenant
+		if s.cfg.RequireAPIKey {
+			key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+			if !ok || key == "" {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
+				s.writeError(w, r, herald.Errorf(herald.CodeUnauthorized, "an API key is required: send Authorization: Bearer <key>"))
+				return
+			}
+			var err error
+			if tenant, err = s.cfg.Store.TenantForAPIKey(r.Context(), herald.HashAPIKey(strings.TrimSpace(key))); err != nil {
+				w.Header().Set("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
+				s.writeError(w, r, err)
+				return
+			}
+		}
+		ctx := context.WithValue(r.Context(), tenantKey{}, tenant)
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }

@@ -37,6 +37,7 @@ func Run(t *testing.T, open OpenFunc) {
 		"IdempotencyKeysExpire":          testIdempotencyKeysExpire,
 		"IdempotencyKeysArePerTenant":    testIdempotencyKeysArePerTenant,
 		"ConcurrentIdempotencyOneWinner": testConcurrentIdempotencyOneWinner,
+		"APIKeys":                        testAPIKeys,
 	}
 	for name, test := range deliveryTests {
 		tests[name] = test
