@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"os"
 	"os/signal"
@@ -37,6 +38,7 @@ type serveOptions struct {
 	addr                string
 	db                  string
 	allowPrivateTargets bool
+	allowTargets        []string
 	eventTypes          []string
 	logLevel            string
 	logFormat           string
@@ -67,6 +69,8 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.db, "db", defaultDB, "SQLite file path, or a postgres:// URL to share work with other heralds")
 	f.BoolVar(&o.allowPrivateTargets, "allow-private-targets", false,
 		"let deliveries reach loopback, private and link-local addresses")
+	f.StringSliceVar(&o.allowTargets, "allow-targets", nil,
+		"address ranges deliveries may reach although they are private, as CIDRs or addresses (comma-separated)")
 	f.StringSliceVar(&o.eventTypes, "event-types", nil, "event types to accept beside the built-in ones (comma-separated)")
 	f.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	f.StringVar(&o.logFormat, "log-format", "text", "log format: text or json")
@@ -118,9 +122,14 @@ func serve(ctx context.Context, o serveOptions) error {
 		}
 	}
 
+	allowTargets, err := parsePrefixes(o.allowTargets)
+	if err != nil {
+		return fmt.Errorf("--allow-targets: %w", err)
+	}
 	sender := delivery.NewSender(delivery.SenderConfig{
 		UserAgent:           "herald/" + heraldVersion(),
 		AllowPrivateTargets: o.allowPrivateTargets,
+		AllowTargets:        allowTargets,
 	})
 	var live atomic.Int64 // heralds sharing the database, this one included
 	live.Store(1)
@@ -233,6 +242,24 @@ func openStore(ctx context.Context, db string) (herald.Store, error) {
 		return nil, fmt.Errorf("--db %q: want a SQLite file path or a postgres:// URL", redactURL(db))
 	}
 	return sqlite.Open(ctx, db)
+}
+
+// parsePrefixes parses CIDRs; a bare address stands for itself alone.
+func parsePrefixes(list []string) ([]netip.Prefix, error) {
+	var out []netip.Prefix
+	for _, s := range list {
+		s = strings.TrimSpace(s)
+		if p, err := netip.ParsePrefix(s); err == nil {
+			out = append(out, p.Masked())
+			continue
+		}
+		a, err := netip.ParseAddr(s)
+		if err != nil {
+			return nil, fmt.Errorf("%q is neither a CIDR (10.0.0.0/8) nor an address", s)
+		}
+		out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+	}
+	return out, nil
 }
 
 // redactURL hides a password in a database URL before it is logged.

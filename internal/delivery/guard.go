@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"net/url"
+	"strings"
 	"syscall"
 )
 
@@ -69,14 +71,43 @@ func (g guard) control(network, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("%w: cannot parse %q", ErrForbiddenTarget, host)
 	}
+	return g.check(addr)
+}
+
+// check refuses addr unless it is public, allow-listed, or private targets
+// are allowed.
+func (g guard) check(addr netip.Addr) error {
+	if g.allowPrivate {
+		return nil
+	}
 	for _, p := range g.allow {
 		if p.Contains(addr.Unmap()) {
 			return nil
 		}
 	}
 	if reason := ForbiddenReason(addr); reason != "" {
-		return fmt.Errorf("%w: %s is a %s address (start herald with --allow-private-targets to permit it)",
+		return fmt.Errorf("%w: %s is a %s address (start herald with --allow-private-targets, or --allow-targets with its range, to permit it)",
 			ErrForbiddenTarget, addr, reason)
 	}
 	return nil
+}
+
+// checkURL refuses a URL whose host is itself a refused address: an IP
+// literal, or localhost. Names are judged when they are resolved, at
+// connect time, since what they resolve to can change.
+func (g guard) checkURL(raw string) error {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil // the URL's own validation reports it
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		// RFC 6761: localhost names resolve to loopback.
+		host = "127.0.0.1"
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return nil
+	}
+	return g.check(addr)
 }

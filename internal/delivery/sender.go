@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/netip"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -61,7 +62,17 @@ func (c SenderConfig) withDefaults() SenderConfig {
 // Sender signs and POSTs deliveries. It is safe for concurrent use.
 type Sender struct {
 	cfg    SenderConfig
+	guard  guard
 	client *http.Client
+}
+
+// CheckTarget refuses, as a CodeInvalid error on field, a URL whose
+// host is a literal address the Sender would refuse to connect to.
+func (s *Sender) CheckTarget(field, rawURL string) error {
+	if err := s.guard.checkURL(rawURL); err != nil {
+		return herald.Invalidf(field, "%s", strings.TrimPrefix(err.Error(), ErrForbiddenTarget.Error()+": "))
+	}
+	return nil
 }
 
 // NewSender returns a Sender with one shared keep-alive transport.
@@ -80,7 +91,7 @@ func NewSender(cfg SenderConfig) *Sender {
 		TLSHandshakeTimeout:   10 * time.Second,
 		ResponseHeaderTimeout: cfg.Timeout,
 	}
-	return &Sender{cfg: cfg, client: &http.Client{
+	return &Sender{cfg: cfg, guard: g, client: &http.Client{
 		Transport: transport,
 		Timeout:   cfg.Timeout,
 		// A redirect is a failed attempt: following it could lead a

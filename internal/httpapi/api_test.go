@@ -70,6 +70,19 @@ func wantStatus(t *testing.T, a answer, want int) {
 	}
 }
 
+// wantError checks an error answer's status and field, and returns its
+// message.
+func wantError(t *testing.T, a answer, status int, field string) string {
+	t.Helper()
+	wantStatus(t, a, status)
+	e := a.apiError(t)
+	if e["field"] != field {
+		t.Fatalf("error field = %v, want %q; body %s", e["field"], field, a.raw)
+	}
+	msg, _ := e["message"].(string)
+	return msg
+}
+
 // newServer starts a herald whose sends may reach loopback receivers.
 func newServer(t *testing.T) (api string, srv *heraldtest.Server) {
 	t.Helper()

@@ -180,7 +180,7 @@ func (s *Server) handleRegisterWebhook(w http.ResponseWriter, r *http.Request) {
 	if wh.Secret == "" {
 		wh.Secret = herald.GenerateSecret()
 	}
-	if err := wh.Validate(s.cfg.EventTypes); err != nil {
+	if err := s.validateWebhook(wh); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -194,6 +194,15 @@ func (s *Server) handleRegisterWebhook(w http.ResponseWriter, r *http.Request) {
 		Message:   "webhook registered; keep the secret: it is not shown again",
 		Secret:    wh.Secret,
 	})
+}
+
+// validateWebhook checks a webhook's configuration and that its URL does
+// not name an address deliveries may not reach.
+func (s *Server) validateWebhook(wh *herald.Webhook) error {
+	if err := wh.Validate(s.cfg.EventTypes); err != nil {
+		return err
+	}
+	return s.cfg.Sender.CheckTarget("url", wh.URL)
 }
 
 func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -286,7 +295,11 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 				upd.RetryPolicy = &p
 			}
 			upd.Apply(wh, now)
-			return wh.Validate(s.cfg.EventTypes)
+			if c.URL == nil {
+				// A URL registered under other target rules stays.
+				return wh.Validate(s.cfg.EventTypes)
+			}
+			return s.validateWebhook(wh)
 		})
 	if err != nil {
 		s.writeError(w, r, err)

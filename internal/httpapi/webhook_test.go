@@ -3,14 +3,18 @@ package httpapi_test
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
 
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/heraldtest"
 )
 
@@ -347,22 +351,82 @@ func TestTestWebhookSignsWithBothSecretsDuringRotation(t *testing.T) {
 	}
 }
 
+func TestRegisterRefusesLiteralPrivateTargets(t *testing.T) {
+	t.Parallel()
+	api := heraldtest.NewServer(t, heraldtest.Options{}).URL + "/api/v1" // no --allow-private-targets
+	for url, reason := range map[string]string{
+		"http://169.254.169.254/latest/meta-data": "link-local",
+		"http://127.0.0.1:9000/hook":              "loopback",
+		"http://localhost:9000/hook":              "loopback",
+		"http://[::1]/hook":                       "loopback",
+		"http://[::ffff:10.0.0.1]/hook":           "private",
+		"https://[fd00:ec2::254]/":                "private",
+		"http://100.64.1.1/":                      "CGNAT",
+		"http://0.0.0.0:8080/":                    "unspecified",
+	} {
+		res := call(t, "POST", api+"/webhooks", `{"config":{"url":"`+url+`","events":["*"]}}`)
+		if msg := wantError(t, res, http.StatusBadRequest, "url"); !strings.Contains(msg, reason) || !strings.Contains(msg, "--allow-private-targets") {
+			t.Errorf("register %s: message %q, want the reason %q and the flag", url, msg, reason)
+		}
+	}
+	id := register(t, api, `{"url":"https://93.184.215.14/hook","events":["*"]}`)
+	res := call(t, "PATCH", api+"/webhooks/"+id, `{"config":{"url":"http://10.1.2.3/"}}`)
+	wantError(t, res, http.StatusBadRequest, "url")
+}
+
 func TestTestWebhookRefusesPrivateTargets(t *testing.T) {
 	t.Parallel()
 	srv := heraldtest.NewServer(t, heraldtest.Options{}) // no --allow-private-targets
 	api := srv.URL + "/api/v1"
 	rc := newReceiver(t, http.StatusOK)
-	for _, url := range []string{rc.URL, strings.Replace(rc.URL, "127.0.0.1", "localhost", 1)} {
-		id := register(t, api, `{"url":"`+url+`","events":["*"]}`)
-		d := call(t, "POST", api+"/webhooks/"+id+"/test", "").data(t)
-		if d["status"] != "failed" || !strings.Contains(d["error"].(string), "loopback address") ||
-			!strings.Contains(d["error"].(string), "--allow-private-targets") {
-			t.Errorf("test send to %s = %v, want a refusal naming loopback and the flag", url, d)
-		}
+	// A name that resolves to loopback passes registration (names are
+	// judged when resolved) and is refused at connect time.
+	name := loopbackName(t)
+	url := strings.Replace(rc.URL, "127.0.0.1", name, 1)
+	id := register(t, api, `{"url":"`+url+`","events":["*"]}`)
+	d := call(t, "POST", api+"/webhooks/"+id+"/test", "").data(t)
+	if d["status"] != "failed" || !strings.Contains(d["error"].(string), "loopback address") ||
+		!strings.Contains(d["error"].(string), "--allow-private-targets") {
+		t.Errorf("test send to %s = %v, want a refusal naming loopback and the flag", url, d)
 	}
 	if rc.count() != 0 {
 		t.Fatalf("the private receiver was reached %d times", rc.count())
 	}
+}
+
+func TestAllowTargets(t *testing.T) {
+	t.Parallel()
+	srv := heraldtest.NewServer(t, heraldtest.Options{
+		Sender: delivery.SenderConfig{AllowTargets: []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8")}},
+	})
+	api := srv.URL + "/api/v1"
+	rc := newReceiver(t, http.StatusOK)
+	id := register(t, api, `{"url":"`+rc.URL+`","events":["*"]}`)
+	if d := call(t, "POST", api+"/webhooks/"+id+"/test", "").data(t); d["status"] != "success" {
+		t.Fatalf("test send to an allow-listed range = %v, want success", d)
+	}
+	res := call(t, "POST", api+"/webhooks", `{"config":{"url":"http://10.0.0.1/","events":["*"]}}`)
+	wantError(t, res, http.StatusBadRequest, "url")
+}
+
+// loopbackName returns a host name, not "localhost", that resolves only
+// to loopback addresses: this machine's own name in /etc/hosts.
+func loopbackName(t *testing.T) string {
+	t.Helper()
+	host, err := os.Hostname()
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs, err := net.LookupHost(host)
+	if err != nil || len(addrs) == 0 {
+		t.Fatalf("this machine's name %q does not resolve (%v); the test needs a name that resolves to loopback", host, err)
+	}
+	for _, a := range addrs {
+		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
+			t.Fatalf("this machine's name %q resolves to %s, not loopback; the test needs a name that resolves to loopback", host, a)
+		}
+	}
+	return host
 }
 
 func TestIdempotencyKey(t *testing.T) {
