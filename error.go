@@ -54,6 +54,12 @@ func NotFoundf(format string, args ...any) *Error {
 	return Errorf(CodeNotFound, format, args...)
 }
 
+// TooManyWebhooks is the CodeConflict error for a tenant at its webhook
+// cap.
+func TooManyWebhooks(max int) *Error {
+	return Errorf(CodeConflict, "this tenant already has the most webhooks allowed (%d); delete one, or raise the cap with --max-webhooks", max)
+}
+
 // ErrorCodeOf returns the code of the first *Error in err's chain, or
 // CodeInternal when there is none.
 func ErrorCodeOf(err error) ErrorCode {

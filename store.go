@@ -11,8 +11,10 @@ import (
 //
 // internal/storetest holds the behaviour every implementation must show.
 type Store interface {
-	// CreateWebhook stores a new, already validated webhook.
-	CreateWebhook(ctx context.Context, w *Webhook) error
+	// CreateWebhook stores a new, already validated webhook, unless its
+	// tenant already has maxPerTenant webhooks (0: no cap), which returns
+	// CodeConflict. The count and the insert are atomic.
+	CreateWebhook(ctx context.Context, w *Webhook, maxPerTenant int) error
 	// GetWebhook returns CodeNotFound if the tenant has no webhook id.
 	GetWebhook(ctx context.Context, tenantID, id string) (*Webhook, error)
 	// ListWebhooks returns one page, newest first, and the total that

@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"github.com/heraldhq/herald/internal/heraldtest"
+	"net/http"
 
 	"bufio"
 	"context"
@@ -150,6 +151,35 @@ func TestServeRefusesOpenModeOffLoopback(t *testing.T) {
 	if err == nil || !strings.Contains(string(out), "only on loopback") {
 		t.Fatalf("serve on 0.0.0.0: err=%v output=%s; want a refusal", err, out)
 	}
+}
+
+// TestServeLimits: the real server turns away oversized headers and
+// bodies and malformed JSON with clear 4xx answers, and stays up.
+func TestServeLimits(t *testing.T) {
+	t.Parallel()
+	p := startHerald(t, nil, "--db", filepath.Join(t.TempDir(), "h.db"), "--max-header-bytes", "4096", "--max-body-bytes", "2048")
+	send := func(body string, header map[string]string) int {
+		req, _ := http.NewRequest("POST", "http://"+p.addr+"/api/v1/webhooks", strings.NewReader(body))
+		for k, v := range header {
+			req.Header.Set(k, v)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if got := send("{}", map[string]string{"X-Big": strings.Repeat("a", 16<<10)}); got != http.StatusRequestHeaderFieldsTooLarge {
+		t.Errorf("16 KiB header: %d, want 431", got)
+	}
+	if got := send(`{"config":{"description":"`+strings.Repeat("a", 4096)+`"}}`, nil); got != http.StatusRequestEntityTooLarge {
+		t.Errorf("4 KiB body over a 2 KiB limit: %d, want 413", got)
+	}
+	if got := send(`{"config":`, nil); got != http.StatusBadRequest {
+		t.Errorf("malformed JSON: %d, want 400", got)
+	}
+	cli(t, p.addr, "webhooks", "list") // still serving
 }
 
 func TestEnvironmentTwins(t *testing.T) {

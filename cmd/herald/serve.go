@@ -48,6 +48,22 @@ type serveOptions struct {
 	cpuProfile          string
 	queueSize           int
 	apiKeys             []string
+	limits              serveLimits
+}
+
+// serveLimits are the bounds herald puts on its callers: each one
+// documented in docs/SECURITY.md.
+type serveLimits struct {
+	maxBodyBytes      int64
+	maxHeaderBytes    int
+	maxBatchEvents    int
+	maxWebhooks       int
+	rateLimit         float64
+	rateBurst         int
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	writeTimeout      time.Duration
+	idleTimeout       time.Duration
 }
 
 func newServeCommand() *cobra.Command {
@@ -81,6 +97,18 @@ func newServeCommand() *cobra.Command {
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file")
 	f.MarkHidden("cpu-profile")
 	f.Int64Var(&o.maxPayloadBytes, "max-payload-bytes", httpapi.DefaultMaxPayloadBytes, "largest event data accepted, in bytes")
+	l := &o.limits
+	f.Int64Var(&l.maxBodyBytes, "max-body-bytes", httpapi.DefaultMaxBodyBytes, "largest request body accepted other than publishes, in bytes")
+	f.IntVar(&l.maxHeaderBytes, "max-header-bytes", 64<<10, "largest request header block accepted, in bytes")
+	f.IntVar(&l.maxBatchEvents, "max-batch-events", httpapi.DefaultMaxBatchEvents, "most events in one batch publish")
+	f.IntVar(&l.maxWebhooks, "max-webhooks", httpapi.DefaultMaxWebhooks, "most webhooks one tenant may have (-1: no cap)")
+	f.Float64Var(&l.rateLimit, "rate-limit", httpapi.DefaultRateLimit, "API requests per second allowed per API key (-1: no limit)")
+	f.IntVar(&l.rateBurst, "rate-burst", httpapi.DefaultRateBurst, "API requests per key allowed at once above --rate-limit")
+	f.DurationVar(&l.readHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send request headers")
+	f.DurationVar(&l.readTimeout, "read-timeout", 30*time.Second, "how long a client may take to send a whole request")
+	// Long enough for a test send, which may wait on its 15 s timeout.
+	f.DurationVar(&l.writeTimeout, "write-timeout", 60*time.Second, "how long herald may take to answer a request")
+	f.DurationVar(&l.idleTimeout, "idle-timeout", 120*time.Second, "how long an idle keep-alive connection stays open")
 	return cmd
 }
 
@@ -159,6 +187,8 @@ func serve(ctx context.Context, o serveOptions) error {
 	api, err := httpapi.New(httpapi.Config{
 		Store: store, Sender: sender, Engine: engine, EventTypes: eventTypes, Version: heraldVersion(),
 		Logger: logger, MaxPayloadBytes: o.maxPayloadBytes, RequireAPIKey: requireKey,
+		MaxBodyBytes: o.limits.maxBodyBytes, MaxBatchEvents: o.limits.maxBatchEvents,
+		MaxWebhooks: o.limits.maxWebhooks, RateLimit: o.limits.rateLimit, RateBurst: o.limits.rateBurst,
 	})
 	if err != nil {
 		return err
@@ -166,12 +196,12 @@ func serve(ctx context.Context, o serveOptions) error {
 	srv := &http.Server{
 		Addr:              o.addr,
 		Handler:           api,
-		ReadHeaderTimeout: 10 * time.Second,
-		ReadTimeout:       30 * time.Second,
-		// Long enough for a test send, which may wait on its 15 s timeout.
-		WriteTimeout: 60 * time.Second,
-		IdleTimeout:  120 * time.Second,
-		ErrorLog:     slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+		ReadHeaderTimeout: o.limits.readHeaderTimeout,
+		ReadTimeout:       o.limits.readTimeout,
+		WriteTimeout:      o.limits.writeTimeout,
+		IdleTimeout:       o.limits.idleTimeout,
+		MaxHeaderBytes:    o.limits.maxHeaderBytes,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
 	}
 	ln, err := net.Listen("tcp", o.addr)
 	if err != nil {

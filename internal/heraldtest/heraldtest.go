@@ -34,6 +34,9 @@ type Options struct {
 	Engine delivery.EngineConfig
 	// APIKeys, by tenant, are created and required when not empty.
 	APIKeys map[string]string
+	// API overrides the API's configuration; Store, Sender, Engine and
+	// RequireAPIKey are filled in.
+	API httpapi.Config
 }
 
 // Server is a running herald.
@@ -88,8 +91,12 @@ func Start(opts Options) (*Server, error) {
 			return nil, err
 		}
 	}
-	api, err := httpapi.New(httpapi.Config{Store: store, Sender: sender, Engine: engine, Version: "test",
-		RequireAPIKey: len(opts.APIKeys) > 0})
+	cfg := opts.API
+	cfg.Store, cfg.Sender, cfg.Engine, cfg.RequireAPIKey = store, sender, engine, len(opts.APIKeys) > 0
+	if cfg.Version == "" {
+		cfg.Version = "test"
+	}
+	api, err := httpapi.New(cfg)
 	if err != nil {
 		store.Close()
 		return nil, err

@@ -94,8 +94,8 @@ func (s *Server) handlePublishEvents(w http.ResponseWriter, r *http.Request) {
 	case len(in.Events) == 0:
 		s.writeError(w, r, herald.Invalidf("events", "must hold at least one event"))
 		return
-	case len(in.Events) > MaxBatchEvents:
-		s.writeError(w, r, herald.Invalidf("events", "must hold at most %d events, got %d", MaxBatchEvents, len(in.Events)))
+	case len(in.Events) > s.cfg.MaxBatchEvents:
+		s.writeError(w, r, herald.Invalidf("events", "must hold at most %d events, got %d", s.cfg.MaxBatchEvents, len(in.Events)))
 		return
 	}
 	inputs := make([]herald.PublishInput, len(in.Events))

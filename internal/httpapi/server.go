@@ -25,7 +25,8 @@ import (
 const (
 	DefaultMaxBodyBytes    = 1 << 20
 	DefaultMaxPayloadBytes = 256 << 10
-	MaxBatchEvents         = 500
+	DefaultMaxBatchEvents  = 500
+	DefaultMaxWebhooks     = 1000
 )
 
 // Engine takes published events and hears of changes that affect
@@ -69,6 +70,17 @@ type Config struct {
 	// DefaultTenant: cmd/herald allows that only on loopback. Defaults to
 	// false.
 	RequireAPIKey bool
+	// MaxBatchEvents bounds the events of one batch publish. Defaults to
+	// DefaultMaxBatchEvents.
+	MaxBatchEvents int
+	// MaxWebhooks caps each tenant's webhooks. Defaults to
+	// DefaultMaxWebhooks; negative means no cap.
+	MaxWebhooks int
+	// RateLimit is the requests per second each API key may make, with
+	// bursts of RateBurst; beyond it herald answers 429. Defaults to
+	// DefaultRateLimit and DefaultRateBurst; negative means no limit.
+	RateLimit float64
+	RateBurst int
 }
 
 func (c Config) withDefaults() Config {
@@ -90,6 +102,18 @@ func (c Config) withDefaults() Config {
 	if c.MaxPayloadBytes <= 0 {
 		c.MaxPayloadBytes = DefaultMaxPayloadBytes
 	}
+	if c.MaxBatchEvents <= 0 {
+		c.MaxBatchEvents = DefaultMaxBatchEvents
+	}
+	if c.MaxWebhooks == 0 {
+		c.MaxWebhooks = DefaultMaxWebhooks
+	}
+	if c.RateLimit == 0 {
+		c.RateLimit = DefaultRateLimit
+	}
+	if c.RateBurst <= 0 {
+		c.RateBurst = max(DefaultRateBurst, int(2*c.RateLimit))
+	}
 	return c
 }
 
@@ -108,6 +132,7 @@ func (c Config) validate() error {
 // Server is herald's HTTP API.
 type Server struct {
 	cfg     Config
+	limiter *rateLimiter // nil without a rate limit
 	handler http.Handler
 }
 
@@ -117,7 +142,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	s := &Server{cfg: cfg}
+	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)}
 	s.handler = s.routes()
 	return s, nil
 }
@@ -139,7 +164,7 @@ func (s *Server) routes() http.Handler {
 		if method == http.MethodPost {
 			handler = s.idempotent(handler)
 		}
-		mux.Handle(method+" /api/v1"+path, s.authenticate(handler))
+		mux.Handle(method+" /api/v1"+path, s.authenticate(s.rateLimit(handler)))
 	}
 	api("POST /webhooks", s.handleRegisterWebhook)
 	api("GET /webhooks", s.handleListWebhooks)
@@ -160,14 +185,14 @@ func (s *Server) routes() http.Handler {
 	return s.recoverPanics(s.withRequestID(s.limitBody(mux)))
 }
 
-type tenantKey struct{}
+type callerKey struct{}
 
 // authenticate resolves the caller's tenant from its API key. Another
 // tenant's ids then answer 404 exactly like unknown ones, because every
 // store call is scoped by the tenant found here.
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		tenant := DefaultTenant
+		tenant, hash := DefaultTenant, ""
 		if s.cfg.RequireAPIKey {
 			key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || key == "" {
@@ -176,20 +201,37 @@ func (s *Server) authenticate(next http.Handler) http.Handler {
 				return
 			}
 			var err error
-			if tenant, err = s.cfg.Store.TenantForAPIKey(r.Context(), herald.HashAPIKey(strings.TrimSpace(key))); err != nil {
+			hash = herald.HashAPIKey(strings.TrimSpace(key))
+			if tenant, err = s.cfg.Store.TenantForAPIKey(r.Context(), hash); err != nil {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="herald", error="invalid_token"`)
 				s.writeError(w, r, err)
 				return
 			}
 		}
-		ctx := context.WithValue(r.Context(), tenantKey{}, tenant)
+		ctx := context.WithValue(r.Context(), callerKey{}, caller{tenant: tenant, keyHash: hash})
 		next.ServeHTTP(w, r.WithContext(ctx))
 	})
 }
 
+// caller is who sent a request: its tenant and, with API keys, its key.
+type caller struct {
+	tenant  string
+	keyHash string
+}
+
 func tenantOf(ctx context.Context) string {
-	t, _ := ctx.Value(tenantKey{}).(string)
-	return t
+	c, _ := ctx.Value(callerKey{}).(caller)
+	return c.tenant
+}
+
+// rateKeyOf is what a request's rate limit is counted against: its API
+// key, or its tenant in open mode.
+func rateKeyOf(ctx context.Context) string {
+	c, _ := ctx.Value(callerKey{}).(caller)
+	if c.keyHash != "" {
+		return c.keyHash
+	}
+	return "tenant:" + c.tenant
 }
 
 // limitBody bounds every request body: publishes by the payload limit
@@ -202,7 +244,7 @@ func (s *Server) limitBody(next http.Handler) http.Handler {
 		case "/api/v1/events":
 			limit = max(limit, s.cfg.MaxPayloadBytes+envelope)
 		case "/api/v1/events/batch":
-			limit = max(limit, min(MaxBatchEvents*s.cfg.MaxPayloadBytes, 64<<20)+envelope)
+			limit = max(limit, min(int64(s.cfg.MaxBatchEvents)*s.cfg.MaxPayloadBytes, 64<<20)+envelope)
 		}
 		r.Body = http.MaxBytesReader(w, r.Body, limit)
 		next.ServeHTTP(w, r)

@@ -184,7 +184,7 @@ func (s *Server) handleRegisterWebhook(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, err)
 		return
 	}
-	if err := s.cfg.Store.CreateWebhook(r.Context(), wh); err != nil {
+	if err := s.cfg.Store.CreateWebhook(r.Context(), wh, max(s.cfg.MaxWebhooks, 0)); err != nil {
 		s.writeError(w, r, err)
 		return
 	}

@@ -16,20 +16,39 @@ const webhookColumns = `id, tenant_id, url, events, secret, previous_secret,
 	backoff_factor, headers, active, description, max_in_flight, created_at,
 	updated_at, last_used_at, success_count, error_count`
 
-// CreateWebhook stores a new webhook.
-func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
+// CreateWebhook stores a new webhook. With a cap, a transaction-scoped
+// advisory lock per tenant makes count-then-insert atomic across
+// processes.
+func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, maxPerTenant int) error {
 	events, headers, err := encodeWebhookJSON(w)
 	if err != nil {
 		return err
 	}
-	_, err = s.pool.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
-		w.ID, w.TenantID, w.URL, events, w.Secret, w.PreviousSecret,
-		millis(w.PreviousSecretExpiresAt), w.RetryPolicy.MaxRetries,
-		w.RetryPolicy.InitialDelay.Milliseconds(), w.RetryPolicy.MaxDelay.Milliseconds(),
-		w.RetryPolicy.BackoffFactor, headers, w.Active, w.Description, w.MaxInFlight,
-		millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount)
-	return interpretError(err)
+	return pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+		if maxPerTenant > 0 {
+			// The count needs its own statement: one statement's
+			// snapshot is taken before its lock is granted.
+			_, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('herald.webhooks.' || $1, 0))`, w.TenantID)
+			if err != nil {
+				return err
+			}
+			var n int
+			if err := tx.QueryRow(ctx, `SELECT count(*) FROM webhooks WHERE tenant_id = $1`, w.TenantID).Scan(&n); err != nil {
+				return err
+			}
+			if n >= maxPerTenant {
+				return herald.TooManyWebhooks(maxPerTenant)
+			}
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			w.ID, w.TenantID, w.URL, events, w.Secret, w.PreviousSecret,
+			millis(w.PreviousSecretExpiresAt), w.RetryPolicy.MaxRetries,
+			w.RetryPolicy.InitialDelay.Milliseconds(), w.RetryPolicy.MaxDelay.Milliseconds(),
+			w.RetryPolicy.BackoffFactor, headers, w.Active, w.Description, w.MaxInFlight,
+			millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount)
+		return interpretError(err)
+	})
 }
 
 type queryer interface {

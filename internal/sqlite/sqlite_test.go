@@ -35,7 +35,7 @@ func TestReopenKeepsDataAndSchema(t *testing.T) {
 	}
 	w := &herald.Webhook{ID: "wh_1", TenantID: "acme", URL: "https://example.com", Events: []string{"*"},
 		Secret: "webhook-secret-123", RetryPolicy: herald.DefaultRetryPolicy(), Active: true, MaxInFlight: 1}
-	if err := s.CreateWebhook(ctx, w); err != nil {
+	if err := s.CreateWebhook(ctx, w, 0); err != nil {
 		t.Fatal(err)
 	}
 	s.Close()

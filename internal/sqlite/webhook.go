@@ -15,20 +15,29 @@ const webhookColumns = `id, tenant_id, url, events, secret, previous_secret,
 	backoff_factor, headers, active, description, max_in_flight, created_at,
 	updated_at, last_used_at, success_count, error_count`
 
-// CreateWebhook stores a new webhook.
-func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook) error {
+// CreateWebhook stores a new webhook. One statement counts and inserts;
+// SQLite runs one writer at a time, so the cap holds exactly.
+func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, maxPerTenant int) error {
 	events, headers, err := encodeWebhookJSON(w)
 	if err != nil {
 		return err
 	}
-	_, err = s.writer.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+	res, err := s.writer.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE ? <= 0 OR (SELECT count(*) FROM webhooks WHERE tenant_id = ?2) < ?21`,
 		w.ID, w.TenantID, w.URL, events, w.Secret, w.PreviousSecret,
 		millis(w.PreviousSecretExpiresAt), w.RetryPolicy.MaxRetries,
 		w.RetryPolicy.InitialDelay.Milliseconds(), w.RetryPolicy.MaxDelay.Milliseconds(),
 		w.RetryPolicy.BackoffFactor, headers, w.Active, w.Description, w.MaxInFlight,
-		millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount)
-	return interpretError(err)
+		millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount,
+		maxPerTenant)
+	if err != nil {
+		return interpretError(err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return herald.TooManyWebhooks(maxPerTenant)
+	}
+	return nil
 }
 
 // GetWebhook returns one webhook of the tenant.

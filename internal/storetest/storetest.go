@@ -38,6 +38,7 @@ func Run(t *testing.T, open OpenFunc) {
 		"IdempotencyKeysArePerTenant":    testIdempotencyKeysArePerTenant,
 		"ConcurrentIdempotencyOneWinner": testConcurrentIdempotencyOneWinner,
 		"APIKeys":                        testAPIKeys,
+		"WebhookCapIsExact":              testWebhookCapIsExact,
 	}
 	for name, test := range deliveryTests {
 		tests[name] = test
@@ -73,7 +74,7 @@ func newWebhook(tenant string, n int) *herald.Webhook {
 
 func mustCreate(t *testing.T, s herald.Store, w *herald.Webhook) *herald.Webhook {
 	t.Helper()
-	if err := s.CreateWebhook(context.Background(), w); err != nil {
+	if err := s.CreateWebhook(context.Background(), w, 0); err != nil {
 		t.Fatalf("CreateWebhook(%s): %v", w.ID, err)
 	}
 	return w
@@ -100,7 +101,7 @@ func testCreateAndGetWebhook(t *testing.T, s herald.Store) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("GetWebhook =\n%+v\nwant\n%+v", got, want)
 	}
-	wantCode(t, s.CreateWebhook(ctx, newWebhook("acme", 1)), herald.CodeConflict)
+	wantCode(t, s.CreateWebhook(ctx, newWebhook("acme", 1), 0), herald.CodeConflict)
 }
 
 func testGetUnknownWebhook(t *testing.T, s herald.Store) {
@@ -349,5 +350,39 @@ func testConcurrentIdempotencyOneWinner(t *testing.T, s herald.Store) {
 	wg.Wait()
 	if winners != 1 {
 		t.Fatalf("%d callers claimed the same key, want 1", winners)
+	}
+}
+
+// testWebhookCapIsExact: racing creates never take a tenant past its cap,
+// and another tenant's webhooks do not count against it.
+func testWebhookCapIsExact(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	mustCreate(t, s, newWebhook("other", 1))
+	const limit, racers = 5, 20
+	var wg sync.WaitGroup
+	errs := make([]error, racers)
+	for i := range racers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = s.CreateWebhook(ctx, newWebhook("acme", i+1), limit)
+		}()
+	}
+	wg.Wait()
+	created := 0
+	for _, err := range errs {
+		switch {
+		case err == nil:
+			created++
+		case herald.ErrorCodeOf(err) != herald.CodeConflict:
+			t.Fatalf("CreateWebhook over the cap: %v, want CodeConflict", err)
+		}
+	}
+	_, total, err := s.ListWebhooks(ctx, "acme", herald.WebhookFilter{Limit: 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if created != limit || total != limit {
+		t.Fatalf("%d creates succeeded and %d webhooks exist, want exactly %d", created, total, limit)
 	}
 }
