@@ -1,6 +1,11 @@
 package herald
 
-import "time"
+import (
+	"fmt"
+	"net/http"
+	"slices"
+	"time"
+)
 
 // DeliveryStatus is where a delivery stands. docs/delivery-states.md draws
 // the machine:
@@ -105,6 +110,100 @@ type AttemptResult struct {
 	// with NextAttemptAt set.
 	Status        DeliveryStatus
 	NextAttemptAt time.Time
+	// DisableAfter deactivates the webhook once every attempt to it has
+	// failed for this long; zero never does. A 410 Gone deactivates it
+	// at once either way.
+	DisableAfter time.Duration
+}
+
+// WebhookOutcome is what one batch of attempt results does to one
+// webhook: its counters, its run of failures, and whether it is to be
+// deactivated.
+type WebhookOutcome struct {
+	OK, Failed int64
+	LastAt     time.Time
+	// Recovered is true when the batch's last attempt succeeded: the
+	// webhook's run of failures, if any, is over.
+	Recovered bool
+	// FailingFrom is the first failure after the batch's last success
+	// (or the batch's first failure, if none succeeded). Zero when
+	// Recovered.
+	FailingFrom time.Time
+	// Restart is true when the batch holds a success before FailingFrom,
+	// so the run of failures starts there rather than continuing an
+	// earlier one.
+	Restart bool
+	// Gone is true when the endpoint answered 410 Gone after the last
+	// success: the webhook is deactivated now.
+	Gone bool
+	// DisableAfter is the batch's auto-disable span (zero: never).
+	DisableAfter time.Duration
+}
+
+// DisableReason is the reason recorded when the outcome deactivates its
+// webhook: a 410, or failures for DisableAfter.
+func (o *WebhookOutcome) DisableReason() string {
+	if o.Gone {
+		return "the endpoint answered 410 Gone"
+	}
+	return "every attempt failed for " + humanSpan(o.DisableAfter)
+}
+
+// DisableCutoff is the latest start of a run of failures that
+// deactivates the webhook; zero when the span is not set.
+func (o *WebhookOutcome) DisableCutoff() time.Time {
+	if o.DisableAfter <= 0 {
+		return time.Time{}
+	}
+	return o.LastAt.Add(-o.DisableAfter)
+}
+
+func humanSpan(d time.Duration) string {
+	switch {
+	case d >= 24*time.Hour && d%(24*time.Hour) == 0:
+		if n := d / (24 * time.Hour); n > 1 {
+			return fmt.Sprintf("%d days", n)
+		}
+		return "1 day"
+	case d == time.Hour:
+		return "1 hour"
+	case d > time.Hour && d%time.Hour == 0:
+		return fmt.Sprintf("%d hours", d/time.Hour)
+	}
+	return d.String()
+}
+
+// SummarizeAttempts folds a batch of results into one outcome per
+// webhook, taking the results in attempt-time order.
+func SummarizeAttempts(results []AttemptResult) map[string]*WebhookOutcome {
+	sorted := slices.Clone(results)
+	slices.SortStableFunc(sorted, func(a, b AttemptResult) int {
+		return a.Attempt.AttemptedAt.Compare(b.Attempt.AttemptedAt)
+	})
+	out := map[string]*WebhookOutcome{}
+	for _, r := range sorted {
+		o := out[r.Job.WebhookID]
+		if o == nil {
+			o = &WebhookOutcome{}
+			out[r.Job.WebhookID] = o
+		}
+		at := r.Attempt.AttemptedAt
+		o.LastAt = at
+		o.DisableAfter = max(o.DisableAfter, r.DisableAfter)
+		if r.Attempt.Error == "" {
+			o.OK++
+			o.Recovered, o.Restart, o.Gone, o.FailingFrom = true, true, false, time.Time{}
+			continue
+		}
+		o.Failed++
+		if o.Recovered || o.FailingFrom.IsZero() {
+			o.Recovered, o.FailingFrom = false, at
+		}
+		if r.Attempt.StatusCode == http.StatusGone {
+			o.Gone = true
+		}
+	}
+	return out
 }
 
 // DeliveryFilter selects deliveries for ListDeliveries.

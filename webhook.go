@@ -53,6 +53,13 @@ type Webhook struct {
 	LastUsedAt   time.Time // zero until the first attempt
 	SuccessCount int64
 	ErrorCount   int64
+	// FailingSince is when an unbroken run of failed attempts began;
+	// zero while the last attempt succeeded.
+	FailingSince time.Time
+	// DisabledReason says why herald deactivated the webhook itself (a
+	// 410 Gone, or failures for too long); empty otherwise.
+	DisabledReason string
+	DisabledAt     time.Time
 }
 
 // WebhookFilter selects webhooks for ListWebhooks.
@@ -104,6 +111,10 @@ func (u WebhookUpdate) Apply(w *Webhook, now time.Time) {
 		w.Headers = *u.Headers
 	}
 	if u.Active != nil {
+		if *u.Active && !w.Active {
+			// Reactivated: the endpoint gets a fresh start.
+			w.DisabledReason, w.DisabledAt, w.FailingSince = "", time.Time{}, time.Time{}
+		}
 		w.Active = *u.Active
 	}
 	if u.Description != nil {

@@ -72,6 +72,14 @@ type WebhookInfo struct {
 	// SuccessCount and ErrorCount count attempts, test sends included.
 	SuccessCount int64 `json:"success_count"`
 	ErrorCount   int64 `json:"error_count"`
+	// FailingSince is when an unbroken run of failed attempts began (Unix
+	// seconds); 0 while the last attempt succeeded.
+	FailingSince int64 `json:"failing_since,omitempty"`
+	// DisabledReason says why herald deactivated the webhook itself (the
+	// endpoint answered 410 Gone, or every attempt failed for too long),
+	// and DisabledAt when (Unix seconds). Both clear on reactivation.
+	DisabledReason string `json:"disabled_reason,omitempty"`
+	DisabledAt     int64  `json:"disabled_at,omitempty"`
 }
 
 // WebhookConfigUpdate holds the fields a PATCH changes; nil leaves a field

@@ -49,6 +49,7 @@ type serveOptions struct {
 	queueSize           int
 	apiKeys             []string
 	limits              serveLimits
+	disableAfter        time.Duration
 }
 
 // serveLimits are the bounds herald puts on its callers: each one
@@ -93,6 +94,8 @@ func newServeCommand() *cobra.Command {
 	f.DurationVar(&o.shutdownGrace, "shutdown-grace", defaultShutdownGrace, "how long a shutdown waits for requests and sends in flight")
 	f.DurationVar(&o.lease, "lease", delivery.DefaultLease, "how long a claimed delivery is held before another process may take it")
 	f.StringSliceVar(&o.apiKeys, "api-keys", nil, "API keys to create at start, as tenant:key pairs (comma-separated); usually set as HERALD_API_KEYS")
+	f.DurationVar(&o.disableAfter, "auto-disable-after", delivery.DefaultDisableAfter,
+		"deactivate a webhook once every attempt to it has failed for this long (0: never; a 410 Gone always does)")
 	f.IntVar(&o.queueSize, "queue-size", delivery.DefaultQueueSize, "deliveries held in memory per webhook; the rest wait in the database")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file")
 	f.MarkHidden("cpu-profile")
@@ -159,11 +162,15 @@ func serve(ctx context.Context, o serveOptions) error {
 		AllowPrivateTargets: o.allowPrivateTargets,
 		AllowTargets:        allowTargets,
 	})
+	if o.disableAfter <= 0 {
+		o.disableAfter = -1 // the engine's "never"
+	}
 	var live atomic.Int64 // heralds sharing the database, this one included
 	live.Store(1)
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
 		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
-		Processes: func() int { return int(live.Load()) },
+		Processes:    func() int { return int(live.Load()) },
+		DisableAfter: o.disableAfter,
 	})
 	if err != nil {
 		return err

@@ -124,7 +124,7 @@ func newWebhooksListCommand(o *apiOptions) *cobra.Command {
 			return o.print(cmd.OutOrStdout(), resp, func(w *tabwriter.Writer) {
 				row(w, "ID", "URL", "EVENTS", "ACTIVE", "OK", "ERRORS", "LAST USED")
 				for _, wh := range resp.Webhooks {
-					row(w, wh.ID, wh.Config.URL, strings.Join(wh.Config.Events, ","), wh.Config.Active,
+					row(w, wh.ID, wh.Config.URL, strings.Join(wh.Config.Events, ","), activeText(wh),
 						wh.SuccessCount, wh.ErrorCount, when(wh.LastUsedAt))
 				}
 				fmt.Fprintf(w, "\n%d of %d shown (offset %d)\n", len(resp.Webhooks), resp.Total, resp.Offset)
@@ -158,6 +158,12 @@ func webhookTable(w *tabwriter.Writer, wh *types.WebhookInfo) {
 	row(w, "url", c.URL)
 	row(w, "events", strings.Join(c.Events, ", "))
 	row(w, "active", c.Active)
+	if wh.DisabledReason != "" {
+		row(w, "disabled", fmt.Sprintf("%s, by herald: %s (reactivate with --active=true)", when(wh.DisabledAt), wh.DisabledReason))
+	}
+	if wh.FailingSince != 0 {
+		row(w, "failing since", when(wh.FailingSince))
+	}
 	row(w, "description", c.Description)
 	if c.RetryPolicy != nil {
 		p := c.RetryPolicy
@@ -173,6 +179,18 @@ func webhookTable(w *tabwriter.Writer, wh *types.WebhookInfo) {
 	row(w, "created", when(wh.CreatedAt))
 	row(w, "updated", when(wh.UpdatedAt))
 	row(w, "last used", when(wh.LastUsedAt))
+}
+
+// activeText is a webhook's ACTIVE column: whether it delivers, and if
+// herald stopped it, that it did.
+func activeText(wh *types.WebhookInfo) string {
+	switch {
+	case wh.Config.Active:
+		return "true"
+	case wh.DisabledReason != "":
+		return "false (auto-disabled)"
+	}
+	return "false"
 }
 
 func newWebhooksUpdateCommand(o *apiOptions) *cobra.Command {

@@ -17,6 +17,7 @@ const (
 	DefaultQueueSize    = 512
 	DefaultPollInterval = 5 * time.Second
 	DefaultWebhookTTL   = 2 * time.Second
+	DefaultDisableAfter = 5 * 24 * time.Hour
 	workerIdleTimeout   = 10 * time.Second
 )
 
@@ -54,6 +55,10 @@ type EngineConfig struct {
 	// a webhook with at most MaxInFlight / Processes() workers (at least
 	// one), so the webhook's cap holds across them. Defaults to 1.
 	Processes func() int
+	// DisableAfter deactivates a webhook once every attempt to it has
+	// failed for this long. Defaults to DefaultDisableAfter; negative
+	// never deactivates (a 410 Gone still does).
+	DisableAfter time.Duration
 }
 
 func (c EngineConfig) withDefaults() EngineConfig {
@@ -77,6 +82,9 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	}
 	if c.WebhookTTL <= 0 {
 		c.WebhookTTL = DefaultWebhookTTL
+	}
+	if c.DisableAfter == 0 {
+		c.DisableAfter = DefaultDisableAfter
 	}
 	if c.Processes == nil {
 		c.Processes = func() int { return 1 }

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -98,6 +99,7 @@ func (e *Engine) deliver(q *queue, job *herald.Job) (retire bool) {
 		},
 		Status:        status,
 		NextAttemptAt: next,
+		DisableAfter:  max(e.cfg.DisableAfter, 0),
 	}
 	// The worker moves on without waiting for the commit: the recorder
 	// batches results, and until its commit the delivery's lease keeps
@@ -135,6 +137,12 @@ func (e *Engine) recordLoop() {
 			continue
 		}
 		for _, r := range batch {
+			if r.Attempt.StatusCode == http.StatusGone {
+				// The store has just deactivated the webhook: its
+				// queued deliveries go back at once, not after the
+				// cached configuration expires.
+				e.hooks.forget(r.Job.WebhookID)
+			}
 			if r.Status == herald.DeliveryPending {
 				e.dueAt(r.Job.WebhookID, r.NextAttemptAt)
 			}

@@ -119,12 +119,15 @@ func webhookInfo(w *herald.Webhook) webhookInfoOut {
 	}
 	return webhookInfoOut{
 		WebhookInfo: &types.WebhookInfo{
-			ID:           w.ID,
-			CreatedAt:    unix(w.CreatedAt),
-			UpdatedAt:    unix(w.UpdatedAt),
-			LastUsedAt:   unix(w.LastUsedAt),
-			SuccessCount: w.SuccessCount,
-			ErrorCount:   w.ErrorCount,
+			ID:             w.ID,
+			CreatedAt:      unix(w.CreatedAt),
+			UpdatedAt:      unix(w.UpdatedAt),
+			LastUsedAt:     unix(w.LastUsedAt),
+			SuccessCount:   w.SuccessCount,
+			ErrorCount:     w.ErrorCount,
+			FailingSince:   unix(w.FailingSince),
+			DisabledReason: w.DisabledReason,
+			DisabledAt:     unix(w.DisabledAt),
 		},
 		Config: webhookConfigOut{
 			WebhookConfig: &types.WebhookConfig{

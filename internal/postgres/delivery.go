@@ -75,8 +75,6 @@ func (s *Store) ResetLeases(ctx context.Context) error {
 func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResult) error {
 	return s.inTx(ctx, func(tx pgx.Tx) error {
 		batch := &pgx.Batch{}
-		type counts struct{ ok, failed, last int64 }
-		perWebhook := map[string]*counts{}
 		for _, r := range results {
 			a := r.Attempt
 			// The attempt number comes from the row, so a duplicate send
@@ -90,25 +88,32 @@ func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResu
 				SELECT id, attempts, $5, $3, $7, $4, $8 FROM d ON CONFLICT DO NOTHING`,
 				string(r.Status), millis(r.NextAttemptAt), a.StatusCode, a.Error, millis(a.AttemptedAt),
 				r.Job.DeliveryID, a.Latency.Milliseconds(), a.ResponseBody)
-			c := perWebhook[r.Job.WebhookID]
-			if c == nil {
-				c = &counts{}
-				perWebhook[r.Job.WebhookID] = c
-			}
-			if a.Error == "" {
-				c.ok++
-			} else {
-				c.failed++
-			}
-			c.last = max(c.last, millis(a.AttemptedAt))
 		}
-		for id, c := range perWebhook {
-			batch.Queue(`UPDATE webhooks SET success_count = success_count + $1, error_count = error_count + $2,
-				last_used_at = greatest(last_used_at, $3) WHERE id = $4`, c.ok, c.failed, c.last, id)
+		for id, o := range herald.SummarizeAttempts(results) {
+			batch.Queue(webhookOutcomeSQL, o.OK, o.Failed, millis(o.LastAt), o.Recovered, o.Restart,
+				millis(o.FailingFrom), o.Gone, millis(o.DisableCutoff()), o.DisableReason(), id)
 		}
 		return tx.SendBatch(ctx, batch).Close()
 	})
 }
+
+// webhookOutcomeSQL applies a herald.WebhookOutcome to its webhook in one
+// statement: counters, the run of failures, and auto-disable. SET
+// expressions all read the row as it was, so the new failing_since is
+// spelled out where the disable test needs it.
+const webhookOutcomeSQL = `UPDATE webhooks SET
+	success_count = success_count + $1, error_count = error_count + $2,
+	last_used_at = greatest(last_used_at, $3),
+	failing_since = ` + newFailingSince + `,
+	active = CASE WHEN ` + disables + ` THEN false ELSE active END,
+	disabled_reason = CASE WHEN ` + disables + ` THEN $9 ELSE disabled_reason END,
+	disabled_at = CASE WHEN ` + disables + ` THEN $3 ELSE disabled_at END
+	WHERE id = $10`
+
+const (
+	newFailingSince = `(CASE WHEN $4 THEN 0 WHEN $5 OR failing_since = 0 THEN $6::bigint ELSE failing_since END)`
+	disables        = `(active AND ($7 OR ($8::bigint > 0 AND ` + newFailingSince + ` BETWEEN 1 AND $8::bigint)))`
+)
 
 const deliveryColumns = `d.id, d.tenant_id, d.event_id, e.type, d.webhook_id, d.status, d.attempts,
 	d.next_attempt_at, d.last_status_code, d.last_error, d.created_at, d.updated_at`

@@ -14,7 +14,8 @@ import (
 const webhookColumns = `id, tenant_id, url, events, secret, previous_secret,
 	previous_secret_expires_at, max_retries, initial_delay_ms, max_delay_ms,
 	backoff_factor, headers, active, description, max_in_flight, created_at,
-	updated_at, last_used_at, success_count, error_count`
+	updated_at, last_used_at, success_count, error_count, failing_since,
+	disabled_reason, disabled_at`
 
 // CreateWebhook stores a new webhook. With a cap, a transaction-scoped
 // advisory lock per tenant makes count-then-insert atomic across
@@ -41,12 +42,14 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, maxPerTena
 			}
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)`,
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20,
+				$21, $22, $23)`,
 			w.ID, w.TenantID, w.URL, events, w.Secret, w.PreviousSecret,
 			millis(w.PreviousSecretExpiresAt), w.RetryPolicy.MaxRetries,
 			w.RetryPolicy.InitialDelay.Milliseconds(), w.RetryPolicy.MaxDelay.Milliseconds(),
 			w.RetryPolicy.BackoffFactor, headers, w.Active, w.Description, w.MaxInFlight,
-			millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount)
+			millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount,
+			millis(w.FailingSince), w.DisabledReason, millis(w.DisabledAt))
 		return interpretError(err)
 	})
 }
@@ -114,12 +117,14 @@ func (s *Store) UpdateWebhook(ctx context.Context, tenantID, id string, fn func(
 		_, err = tx.Exec(ctx, `UPDATE webhooks SET url = $1, events = $2,
 			secret = $3, previous_secret = $4, previous_secret_expires_at = $5,
 			max_retries = $6, initial_delay_ms = $7, max_delay_ms = $8, backoff_factor = $9,
-			headers = $10, active = $11, description = $12, max_in_flight = $13, updated_at = $14
-			WHERE tenant_id = $15 AND id = $16`,
+			headers = $10, active = $11, description = $12, max_in_flight = $13, updated_at = $14,
+			failing_since = $15, disabled_reason = $16, disabled_at = $17
+			WHERE tenant_id = $18 AND id = $19`,
 			w.URL, events, w.Secret, w.PreviousSecret, millis(w.PreviousSecretExpiresAt),
 			w.RetryPolicy.MaxRetries, w.RetryPolicy.InitialDelay.Milliseconds(),
 			w.RetryPolicy.MaxDelay.Milliseconds(), w.RetryPolicy.BackoffFactor,
-			headers, w.Active, w.Description, w.MaxInFlight, millis(w.UpdatedAt), tenantID, id)
+			headers, w.Active, w.Description, w.MaxInFlight, millis(w.UpdatedAt),
+			millis(w.FailingSince), w.DisabledReason, millis(w.DisabledAt), tenantID, id)
 		return err
 	})
 	if err != nil {
@@ -151,7 +156,8 @@ func (s *Store) RecordWebhookUse(ctx context.Context, tenantID, id string, succe
 		ok = 1
 	}
 	tag, err := s.pool.Exec(ctx, `UPDATE webhooks SET success_count = success_count + $1,
-		error_count = error_count + $2, last_used_at = greatest(last_used_at, $3)
+		error_count = error_count + $2, last_used_at = greatest(last_used_at, $3),
+		failing_since = CASE WHEN $1 = 1 THEN 0 ELSE failing_since END
 		WHERE tenant_id = $4 AND id = $5`, ok, 1-ok, millis(at), tenantID, id)
 	if err != nil {
 		return interpretError(err)
@@ -185,14 +191,17 @@ func scanWebhook(row pgx.Row) (*herald.Webhook, error) {
 		events, headers                  []byte
 		prevExpires, initialMS, maxMS    int64
 		createdAt, updatedAt, lastUsedAt int64
+		failingSince, disabledAt         int64
 	)
 	err := row.Scan(&w.ID, &w.TenantID, &w.URL, &events, &w.Secret, &w.PreviousSecret,
 		&prevExpires, &w.RetryPolicy.MaxRetries, &initialMS, &maxMS,
 		&w.RetryPolicy.BackoffFactor, &headers, &w.Active, &w.Description, &w.MaxInFlight,
-		&createdAt, &updatedAt, &lastUsedAt, &w.SuccessCount, &w.ErrorCount)
+		&createdAt, &updatedAt, &lastUsedAt, &w.SuccessCount, &w.ErrorCount,
+		&failingSince, &w.DisabledReason, &disabledAt)
 	if err != nil {
 		return nil, err
 	}
+	w.FailingSince, w.DisabledAt = fromMillis(failingSince), fromMillis(disabledAt)
 	w.PreviousSecretExpiresAt = fromMillis(prevExpires)
 	w.RetryPolicy.InitialDelay = time.Duration(initialMS) * time.Millisecond
 	w.RetryPolicy.MaxDelay = time.Duration(maxMS) * time.Millisecond

@@ -118,8 +118,6 @@ func (s *Store) ResetLeases(ctx context.Context) error {
 // UPDATE per webhook in the batch.
 func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResult) error {
 	return s.group.write(ctx, func(tx *batchTx) error {
-		type counts struct{ ok, failed, last int64 }
-		perWebhook := map[string]*counts{}
 		for _, r := range results {
 			a := r.Attempt
 			var n int
@@ -142,28 +140,37 @@ func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResu
 			if err != nil {
 				return err
 			}
-			c := perWebhook[r.Job.WebhookID]
-			if c == nil {
-				c = &counts{}
-				perWebhook[r.Job.WebhookID] = c
-			}
-			if a.Error == "" {
-				c.ok++
-			} else {
-				c.failed++
-			}
-			c.last = max(c.last, millis(a.AttemptedAt))
 		}
-		for id, c := range perWebhook {
-			_, err := tx.exec(ctx, `UPDATE webhooks SET success_count = success_count + ?,
-				error_count = error_count + ?, last_used_at = max(last_used_at, ?) WHERE id = ?`,
-				c.ok, c.failed, c.last, id)
-			if err != nil {
+		for id, o := range herald.SummarizeAttempts(results) {
+			if _, err := tx.exec(ctx, webhookOutcomeSQL, webhookOutcomeArgs(id, o)...); err != nil {
 				return err
 			}
 		}
 		return nil
 	})
+}
+
+// webhookOutcomeSQL applies a herald.WebhookOutcome to its webhook in one
+// statement: counters, the run of failures, and auto-disable. SET
+// expressions all read the row as it was, so the new failing_since is
+// spelled out where the disable test needs it.
+const webhookOutcomeSQL = `UPDATE webhooks SET
+	success_count = success_count + ?1, error_count = error_count + ?2,
+	last_used_at = max(last_used_at, ?3),
+	failing_since = ` + newFailingSince + `,
+	active = CASE WHEN ` + disables + ` THEN 0 ELSE active END,
+	disabled_reason = CASE WHEN ` + disables + ` THEN ?9 ELSE disabled_reason END,
+	disabled_at = CASE WHEN ` + disables + ` THEN ?3 ELSE disabled_at END
+	WHERE id = ?10`
+
+const (
+	newFailingSince = `(CASE WHEN ?4 THEN 0 WHEN ?5 OR failing_since = 0 THEN ?6 ELSE failing_since END)`
+	disables        = `(active AND (?7 OR (?8 > 0 AND ` + newFailingSince + ` BETWEEN 1 AND ?8)))`
+)
+
+func webhookOutcomeArgs(id string, o *herald.WebhookOutcome) []any {
+	return []any{o.OK, o.Failed, millis(o.LastAt), o.Recovered, o.Restart, millis(o.FailingFrom),
+		o.Gone, millis(o.DisableCutoff()), o.DisableReason(), id}
 }
 
 const deliveryColumns = `d.id, d.tenant_id, d.event_id, e.type, d.webhook_id, d.status, d.attempts,

@@ -13,7 +13,8 @@ import (
 const webhookColumns = `id, tenant_id, url, events, secret, previous_secret,
 	previous_secret_expires_at, max_retries, initial_delay_ms, max_delay_ms,
 	backoff_factor, headers, active, description, max_in_flight, created_at,
-	updated_at, last_used_at, success_count, error_count`
+	updated_at, last_used_at, success_count, error_count, failing_since,
+	disabled_reason, disabled_at`
 
 // CreateWebhook stores a new webhook. One statement counts and inserts;
 // SQLite runs one writer at a time, so the cap holds exactly.
@@ -23,13 +24,14 @@ func (s *Store) CreateWebhook(ctx context.Context, w *herald.Webhook, maxPerTena
 		return err
 	}
 	res, err := s.writer.ExecContext(ctx, `INSERT INTO webhooks (`+webhookColumns+`)
-		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
-		WHERE ? <= 0 OR (SELECT count(*) FROM webhooks WHERE tenant_id = ?2) < ?21`,
+		SELECT ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?
+		WHERE ? <= 0 OR (SELECT count(*) FROM webhooks WHERE tenant_id = ?2) < ?24`,
 		w.ID, w.TenantID, w.URL, events, w.Secret, w.PreviousSecret,
 		millis(w.PreviousSecretExpiresAt), w.RetryPolicy.MaxRetries,
 		w.RetryPolicy.InitialDelay.Milliseconds(), w.RetryPolicy.MaxDelay.Milliseconds(),
 		w.RetryPolicy.BackoffFactor, headers, w.Active, w.Description, w.MaxInFlight,
 		millis(w.CreatedAt), millis(w.UpdatedAt), millis(w.LastUsedAt), w.SuccessCount, w.ErrorCount,
+		millis(w.FailingSince), w.DisabledReason, millis(w.DisabledAt),
 		maxPerTenant)
 	if err != nil {
 		return interpretError(err)
@@ -104,13 +106,14 @@ func (s *Store) UpdateWebhook(ctx context.Context, tenantID, id string, fn func(
 		_, err = tx.ExecContext(ctx, `UPDATE webhooks SET url = ?, events = ?,
 			secret = ?, previous_secret = ?, previous_secret_expires_at = ?,
 			max_retries = ?, initial_delay_ms = ?, max_delay_ms = ?, backoff_factor = ?,
-			headers = ?, active = ?, description = ?, max_in_flight = ?, updated_at = ?
+			headers = ?, active = ?, description = ?, max_in_flight = ?, updated_at = ?,
+			failing_since = ?, disabled_reason = ?, disabled_at = ?
 			WHERE tenant_id = ? AND id = ?`,
 			w.URL, events, w.Secret, w.PreviousSecret, millis(w.PreviousSecretExpiresAt),
 			w.RetryPolicy.MaxRetries, w.RetryPolicy.InitialDelay.Milliseconds(),
 			w.RetryPolicy.MaxDelay.Milliseconds(), w.RetryPolicy.BackoffFactor,
 			headers, w.Active, w.Description, w.MaxInFlight, millis(w.UpdatedAt),
-			tenantID, id)
+			millis(w.FailingSince), w.DisabledReason, millis(w.DisabledAt), tenantID, id)
 		return interpretError(err)
 	})
 	if err != nil {
@@ -143,9 +146,10 @@ func (s *Store) RecordWebhookUse(ctx context.Context, tenantID, id string, succe
 		ok = 1
 	}
 	res, err := s.writer.ExecContext(ctx, `UPDATE webhooks SET
-		success_count = success_count + ?, error_count = error_count + ?,
-		last_used_at = max(last_used_at, ?)
-		WHERE tenant_id = ? AND id = ?`, ok, 1-ok, millis(at), tenantID, id)
+		success_count = success_count + ?1, error_count = error_count + ?2,
+		last_used_at = max(last_used_at, ?3),
+		failing_since = CASE WHEN ?1 = 1 THEN 0 ELSE failing_since END
+		WHERE tenant_id = ?4 AND id = ?5`, ok, 1-ok, millis(at), tenantID, id)
 	if err != nil {
 		return interpretError(err)
 	}
@@ -181,14 +185,17 @@ func scanWebhook(row scanner) (*herald.Webhook, error) {
 		events, headers                  string
 		prevExpires, initialMS, maxMS    int64
 		createdAt, updatedAt, lastUsedAt int64
+		failingSince, disabledAt         int64
 	)
 	err := row.Scan(&w.ID, &w.TenantID, &w.URL, &events, &w.Secret, &w.PreviousSecret,
 		&prevExpires, &w.RetryPolicy.MaxRetries, &initialMS, &maxMS,
 		&w.RetryPolicy.BackoffFactor, &headers, &w.Active, &w.Description, &w.MaxInFlight,
-		&createdAt, &updatedAt, &lastUsedAt, &w.SuccessCount, &w.ErrorCount)
+		&createdAt, &updatedAt, &lastUsedAt, &w.SuccessCount, &w.ErrorCount,
+		&failingSince, &w.DisabledReason, &disabledAt)
 	if err != nil {
 		return nil, err
 	}
+	w.FailingSince, w.DisabledAt = fromMillis(failingSince), fromMillis(disabledAt)
 	w.PreviousSecretExpiresAt = fromMillis(prevExpires)
 	w.RetryPolicy.InitialDelay = time.Duration(initialMS) * time.Millisecond
 	w.RetryPolicy.MaxDelay = time.Duration(maxMS) * time.Millisecond

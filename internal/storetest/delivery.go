@@ -21,6 +21,8 @@ var deliveryTests = map[string]func(*testing.T, herald.Store){
 	"RetryAndRecover":                        testRetryAndRecover,
 	"DeleteCancelsPendingDeliveries":         testDeleteCancelsPending,
 	"GetEventIsTenantScoped":                 testGetEventIsTenantScoped,
+	"AutoDisableAfterSpan":                   testAutoDisableAfterSpan,
+	"AutoDisableOnGone":                      testAutoDisableOnGone,
 }
 
 var evSeq atomic.Int64
