@@ -1,12 +1,10 @@
 package main_test
 
 import (
-	"github.com/heraldhq/herald/internal/heraldtest"
-	"net/http"
-
 	"bufio"
 	"context"
 	"encoding/json"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/heraldhq/herald/internal/heraldtest"
 )
 
 // heraldBin is the herald binary built once for these tests.
@@ -38,6 +38,7 @@ type process struct {
 	cmd  *exec.Cmd
 	addr string
 	done chan struct{} // closed when the process has exited
+	logs strings.Builder // its stderr, complete once done is closed
 	err  error         // its exit status, once done is closed
 }
 
@@ -58,6 +59,8 @@ func startHerald(t *testing.T, env []string, args ...string) *process {
 	go func() {
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			p.logs.Write(sc.Bytes())
+			p.logs.WriteByte('\n')
 			var line struct{ Msg, Addr string }
 			if json.Unmarshal(sc.Bytes(), &line) == nil && line.Msg == "herald is serving" {
 				listening <- line.Addr

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -24,6 +25,7 @@ import (
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/postgres"
+	"github.com/heraldhq/herald/internal/sealed"
 	"github.com/heraldhq/herald/internal/sqlite"
 )
 
@@ -133,11 +135,15 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("--event-types: %w", err)
 	}
-	store, err := openStore(ctx, o.db)
+	raw, err := openStore(ctx, o.db)
 	if err != nil {
 		return err
 	}
-	defer store.Close()
+	defer raw.Close()
+	store, err := sealSecrets(ctx, raw, logger)
+	if err != nil {
+		return err
+	}
 	// A SQLite file has one herald; PostgreSQL may have many.
 	sole := !postgres.IsURL(o.db)
 	if err := bootstrapAPIKeys(ctx, store, o.apiKeys); err != nil {
@@ -178,7 +184,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err := engine.Start(ctx); err != nil {
 		return fmt.Errorf("start delivery engine: %w", err)
 	}
-	if pg, ok := store.(*postgres.Store); ok {
+	if pg, ok := raw.(*postgres.Store); ok {
 		// Deliveries committed by any herald wake this one at once, and
 		// heartbeats tell each how many share every webhook's send cap.
 		bgCtx, stopBackground := context.WithCancel(context.Background())
@@ -236,6 +242,51 @@ func serve(ctx context.Context, o serveOptions) error {
 	}
 	logger.Info("stopped")
 	return nil
+}
+
+// encryptionKeyEnv holds the keys that seal webhook secrets at rest. It
+// has no flag twin: a key on the command line shows in ps.
+const encryptionKeyEnv = "HERALD_ENCRYPTION_KEY"
+
+// sealSecrets wraps the store so webhook secrets are encrypted at rest
+// when HERALD_ENCRYPTION_KEY is set, and seals any stored before it was.
+// It refuses to start when a stored secret cannot be decrypted.
+func sealSecrets(ctx context.Context, raw herald.Store, logger *slog.Logger) (*sealed.Store, error) {
+	keys, err := sealed.ParseKeys(os.Getenv(encryptionKeyEnv))
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", encryptionKeyEnv, err)
+	}
+	store := sealed.Wrap(raw, keys)
+	tenants, err := knownTenants(ctx, raw)
+	if err != nil {
+		return nil, err
+	}
+	n, err := store.Prepare(ctx, tenants)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", encryptionKeyEnv, err)
+	}
+	if keys == nil {
+		logger.Info("webhook secrets are stored unencrypted; set " + encryptionKeyEnv + " to encrypt them at rest")
+	} else {
+		logger.Info("webhook secrets are encrypted at rest", "sealed_now", n)
+	}
+	return store, nil
+}
+
+// knownTenants lists every tenant that can own webhooks: the open-mode
+// tenant and every API key's.
+func knownTenants(ctx context.Context, store herald.Store) ([]string, error) {
+	keys, err := store.ListAPIKeys(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tenants := []string{httpapi.DefaultTenant}
+	for _, k := range keys {
+		if !slices.Contains(tenants, k.TenantID) {
+			tenants = append(tenants, k.TenantID)
+		}
+	}
+	return tenants, nil
 }
 
 // heartbeat keeps this process counted among the live ones until ctx
