@@ -37,9 +37,9 @@ func TestMain(m *testing.M) {
 type process struct {
 	cmd  *exec.Cmd
 	addr string
-	done chan struct{} // closed when the process has exited
+	done chan struct{}   // closed when the process has exited
 	logs strings.Builder // its stderr, complete once done is closed
-	err  error         // its exit status, once done is closed
+	err  error           // its exit status, once done is closed
 }
 
 // startHerald runs `herald serve` with args and waits until it listens.
