@@ -19,7 +19,7 @@ type answer struct {
 }
 
 // data returns the "data" object of a success answer.
-func (a answer) data(t *testing.T) map[string]any {
+func (a answer) data(t testing.TB) map[string]any {
 	t.Helper()
 	d, ok := a.body["data"].(map[string]any)
 	if !ok {
@@ -29,7 +29,7 @@ func (a answer) data(t *testing.T) map[string]any {
 }
 
 // apiError returns the "error" object of an error answer.
-func (a answer) apiError(t *testing.T) map[string]any {
+func (a answer) apiError(t testing.TB) map[string]any {
 	t.Helper()
 	e, ok := a.body["error"].(map[string]any)
 	if !ok {
@@ -39,7 +39,7 @@ func (a answer) apiError(t *testing.T) map[string]any {
 }
 
 // call sends one request to herald; header pairs follow the body.
-func call(t *testing.T, method, url, body string, header ...string) answer {
+func call(t testing.TB, method, url, body string, header ...string) answer {
 	t.Helper()
 	var r io.Reader
 	if body != "" {
@@ -63,7 +63,7 @@ func call(t *testing.T, method, url, body string, header ...string) answer {
 	return a
 }
 
-func wantStatus(t *testing.T, a answer, want int) {
+func wantStatus(t testing.TB, a answer, want int) {
 	t.Helper()
 	if a.status != want {
 		t.Fatalf("status = %d, want %d; body %s", a.status, want, a.raw)
@@ -91,7 +91,7 @@ func newServer(t *testing.T) (api string, srv *heraldtest.Server) {
 }
 
 // register registers a webhook from a config JSON and returns its id.
-func register(t *testing.T, api, config string) string {
+func register(t testing.TB, api, config string) string {
 	t.Helper()
 	a := call(t, "POST", api+"/webhooks", `{"config":`+config+`}`)
 	wantStatus(t, a, http.StatusCreated)
