@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -382,4 +384,34 @@ func TestKeysAndTenants(t *testing.T) {
 	}
 	p.stop(t)
 	startHerald(t, nil, "--db", db, "--addr", "0.0.0.0:0")
+}
+
+// TestAutoDisabledInCLI: a webhook herald deactivated itself says so, and
+// why, in the CLI's list and get; reactivating it through the CLI clears it.
+func TestAutoDisabledInCLI(t *testing.T) {
+	t.Parallel()
+	var status atomic.Int32
+	status.Store(http.StatusGone)
+	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(int(status.Load())) }))
+	t.Cleanup(gone.Close)
+	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets")
+	reg := decode[struct {
+		WebhookID string `json:"webhook_id"`
+	}](t, cli(t, p.addr, "webhooks", "register", "--url", gone.URL, "--events", "*", "--json"))
+	cli(t, p.addr, "events", "publish", "--event", "batch.failed")
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(cli(t, p.addr, "webhooks", "list"), "false (auto-disabled)") {
+		if time.Now().After(deadline) {
+			t.Fatalf("the 410 did not disable the webhook:\n%s", cli(t, p.addr, "webhooks", "list"))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if out := cli(t, p.addr, "webhooks", "get", reg.WebhookID); !strings.Contains(out, "the endpoint answered 410 Gone") {
+		t.Fatalf("get does not say why:\n%s", out)
+	}
+	status.Store(http.StatusOK) // the endpoint is back
+	cli(t, p.addr, "webhooks", "update", reg.WebhookID, "--active=true")
+	if out := cli(t, p.addr, "webhooks", "get", reg.WebhookID); strings.Contains(out, "410") || !strings.Contains(out, "true") {
+		t.Fatalf("after reactivation:\n%s", out)
+	}
 }
