@@ -24,6 +24,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/postgres"
 	"github.com/heraldhq/herald/internal/sealed"
 	"github.com/heraldhq/herald/internal/sqlite"
@@ -171,12 +172,13 @@ func serve(ctx context.Context, o serveOptions) error {
 	if o.disableAfter <= 0 {
 		o.disableAfter = -1 // the engine's "never"
 	}
+	m := metrics.New(heraldVersion())
 	var live atomic.Int64 // heralds sharing the database, this one included
 	live.Store(1)
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
 		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
 		Processes:    func() int { return int(live.Load()) },
-		DisableAfter: o.disableAfter,
+		DisableAfter: o.disableAfter, Metrics: m,
 	})
 	if err != nil {
 		return err
@@ -202,6 +204,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		Logger: logger, MaxPayloadBytes: o.maxPayloadBytes, RequireAPIKey: requireKey,
 		MaxBodyBytes: o.limits.maxBodyBytes, MaxBatchEvents: o.limits.maxBatchEvents,
 		MaxWebhooks: o.limits.maxWebhooks, RateLimit: o.limits.rateLimit, RateBurst: o.limits.rateBurst,
+		Metrics: m,
 	})
 	if err != nil {
 		return err

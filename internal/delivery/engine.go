@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/internal/metrics"
 )
 
 // Engine defaults.
@@ -59,6 +60,8 @@ type EngineConfig struct {
 	// failed for this long. Defaults to DefaultDisableAfter; negative
 	// never deactivates (a 410 Gone still does).
 	DisableAfter time.Duration
+	// Metrics records what the engine does. Defaults to none.
+	Metrics *metrics.Metrics
 }
 
 func (c EngineConfig) withDefaults() EngineConfig {
@@ -199,6 +202,14 @@ func (e *Engine) Publish(ctx context.Context, in []herald.PublishInput) ([]heral
 	if err != nil {
 		return nil, err
 	}
+	events, deliveries := 0, 0
+	for _, p := range out {
+		if !p.Repeat {
+			events++
+			deliveries += len(p.Deliveries)
+		}
+	}
+	e.cfg.Metrics.Published(events, deliveries)
 	var overflow []string
 	for _, p := range out {
 		for _, job := range p.Deliveries {

@@ -86,7 +86,9 @@ func (e *Engine) deliver(q *queue, job *herald.Job) (retire bool) {
 		return
 	}
 	now := e.cfg.Now()
+	e.cfg.Metrics.SendStarted()
 	res := e.cfg.Sender.Send(e.sendCtx, hook, Message{ID: job.EventID, Body: job.Payload}, now)
+	e.cfg.Metrics.SendDone(res.StatusCode, res.OK(), res.Latency)
 	status, next := outcome(hook.RetryPolicy, job.Attempts+1, res, now, e.cfg.Jitter())
 	result := herald.AttemptResult{
 		Job: job,
@@ -145,6 +147,8 @@ func (e *Engine) recordLoop() {
 			}
 			if r.Status == herald.DeliveryPending {
 				e.dueAt(r.Job.WebhookID, r.NextAttemptAt)
+			} else {
+				e.cfg.Metrics.Completed(string(r.Status))
 			}
 		}
 	}

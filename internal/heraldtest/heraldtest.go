@@ -15,6 +15,7 @@ import (
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/httpapi"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/postgres"
 	"github.com/heraldhq/herald/internal/sqlite"
 )
@@ -74,7 +75,8 @@ func Start(opts Options) (*Server, error) {
 	}
 	opts.Sender.AllowPrivateTargets = opts.AllowPrivateTargets
 	sender := delivery.NewSender(opts.Sender)
-	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess = store, sender, !pg
+	m := metrics.New("test")
+	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess, opts.Engine.Metrics = store, sender, !pg, m
 	engine, err := delivery.NewEngine(opts.Engine)
 	if err == nil {
 		err = engine.Start(context.Background())
@@ -92,7 +94,7 @@ func Start(opts Options) (*Server, error) {
 		}
 	}
 	cfg := opts.API
-	cfg.Store, cfg.Sender, cfg.Engine, cfg.RequireAPIKey = store, sender, engine, len(opts.APIKeys) > 0
+	cfg.Store, cfg.Sender, cfg.Engine, cfg.RequireAPIKey, cfg.Metrics = store, sender, engine, len(opts.APIKeys) > 0, m
 	if cfg.Version == "" {
 		cfg.Version = "test"
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/types"
 )
 
@@ -81,6 +82,9 @@ type Config struct {
 	// DefaultRateLimit and DefaultRateBurst; negative means no limit.
 	RateLimit float64
 	RateBurst int
+	// Metrics, when set, are served at GET /metrics and count every API
+	// request. Defaults to none.
+	Metrics *metrics.Metrics
 }
 
 func (c Config) withDefaults() Config {
@@ -158,6 +162,9 @@ func (s *Server) routes() http.Handler {
 		mux.HandleFunc("GET "+prefix+"/health", s.handleHealth)
 		mux.HandleFunc("GET "+prefix+"/ready", s.handleReady)
 	}
+	if s.cfg.Metrics != nil {
+		mux.Handle("GET /metrics", s.cfg.Metrics.Handler())
+	}
 	api := func(pattern string, h http.HandlerFunc) {
 		method, path, _ := strings.Cut(pattern, " ")
 		var handler http.Handler = h
@@ -182,7 +189,7 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, herald.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
 	})
-	return s.recoverPanics(s.withRequestID(s.limitBody(mux)))
+	return s.cfg.Metrics.Requests(s.recoverPanics(s.withRequestID(s.limitBody(mux))))
 }
 
 type callerKey struct{}
