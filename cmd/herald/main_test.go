@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -185,6 +186,15 @@ func TestServeLimits(t *testing.T) {
 		t.Errorf("malformed JSON: %d, want 400", got)
 	}
 	cli(t, p.addr, "webhooks", "list") // still serving
+	resp, err := http.Get("http://" + p.addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	metrics, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(metrics), `herald_http_requests_total{code="413",route="POST /api/v1/webhooks"} 1`) {
+		t.Fatalf("GET /metrics = %d:\n%s", resp.StatusCode, metrics)
+	}
 }
 
 func TestEnvironmentTwins(t *testing.T) {
