@@ -58,6 +58,10 @@ type Store interface {
 	// ReleaseJobs ends the leases of deliveries the caller will not send,
 	// so they can be claimed again.
 	ReleaseJobs(ctx context.Context, deliveryIDs []string) error
+	// ExtendLeases moves to until the leases of those deliveries whose
+	// lease still runs at now, so deliveries a process holds in memory
+	// stay its own while they wait to be sent.
+	ExtendLeases(ctx context.Context, deliveryIDs []string, now, until time.Time) error
 	// ResetLeases ends every lease; only a sole process may call it, at
 	// start, since no other process can be sending.
 	ResetLeases(ctx context.Context) error

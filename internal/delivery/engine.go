@@ -108,6 +108,7 @@ type Engine struct {
 	stopping chan struct{}
 	stopOnce sync.Once
 	loopDone chan struct{}
+	renewed  chan struct{} // closed when the lease renewer is done
 	workers  sync.WaitGroup
 	results  chan herald.AttemptResult // to the recorder
 	recorded chan struct{}             // closed when the recorder is done
@@ -142,6 +143,7 @@ func NewEngine(cfg EngineConfig) (*Engine, error) {
 		wake:     make(chan struct{}, 1),
 		stopping: make(chan struct{}),
 		loopDone: make(chan struct{}),
+		renewed:  make(chan struct{}),
 		results:  make(chan herald.AttemptResult, maxRecordBatch),
 		recorded: make(chan struct{}),
 		sendCtx:  ctx,
@@ -158,6 +160,7 @@ func (e *Engine) Start(ctx context.Context) error {
 	}
 	go e.claimLoop()
 	go e.recordLoop()
+	go e.renewLoop()
 	return nil
 }
 
@@ -166,6 +169,7 @@ func (e *Engine) Start(ctx context.Context) error {
 func (e *Engine) Stop(ctx context.Context) error {
 	e.stopOnce.Do(func() { close(e.stopping) })
 	<-e.loopDone
+	<-e.renewed
 	done := make(chan struct{})
 	go func() { e.workers.Wait(); close(done) }()
 	select {
@@ -178,6 +182,37 @@ func (e *Engine) Stop(ctx context.Context) error {
 	close(e.results)
 	<-e.recorded
 	return e.releaseQueued()
+}
+
+// renewLoop extends the leases of the deliveries this process holds,
+// every quarter lease, so one that waits in a queue (behind a slow
+// endpoint) longer than a lease is not taken and sent by another process
+// meanwhile.
+func (e *Engine) renewLoop() {
+	defer close(e.renewed)
+	t := time.NewTicker(e.cfg.Lease / 4)
+	defer t.Stop()
+	for {
+		select {
+		case <-e.stopping:
+			return
+		case <-t.C:
+		}
+		e.mu.Lock()
+		var ids []string
+		for _, q := range e.queues {
+			for id := range q.held {
+				ids = append(ids, id)
+			}
+		}
+		e.mu.Unlock()
+		now := e.cfg.Now()
+		ctx, cancel := context.WithTimeout(context.Background(), e.cfg.Lease/4)
+		if err := e.cfg.Store.ExtendLeases(ctx, ids, now, now.Add(e.cfg.Lease)); err != nil {
+			e.cfg.Logger.Warn("cannot extend the leases of held deliveries; another process may send them too", "deliveries", len(ids), "err", err)
+		}
+		cancel()
+	}
 }
 
 // releaseQueued ends the leases of deliveries still queued at stop.

@@ -64,6 +64,16 @@ func (s *Store) ReleaseJobs(ctx context.Context, deliveryIDs []string) error {
 	return err
 }
 
+// ExtendLeases moves the leases still running at now to until.
+func (s *Store) ExtendLeases(ctx context.Context, deliveryIDs []string, now, until time.Time) error {
+	if len(deliveryIDs) == 0 {
+		return nil
+	}
+	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET leased_until = $1 WHERE id = ANY($2) AND leased_until > $3`,
+		millis(until), deliveryIDs, millis(now))
+	return err
+}
+
 // ResetLeases ends every lease.
 func (s *Store) ResetLeases(ctx context.Context) error {
 	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET leased_until = 0 WHERE status = 'pending' AND leased_until > 0`)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -94,16 +96,36 @@ func placeholders(n int) string {
 
 // ReleaseJobs ends the leases of the given deliveries.
 func (s *Store) ReleaseJobs(ctx context.Context, deliveryIDs []string) error {
+	return s.updateLeases(ctx, deliveryIDs, `UPDATE deliveries SET leased_until = 0 WHERE id IN (%s)`)
+}
+
+// ExtendLeases moves the leases still running at now to until.
+func (s *Store) ExtendLeases(ctx context.Context, deliveryIDs []string, now, until time.Time) error {
+	return s.updateLeases(ctx, deliveryIDs,
+		`UPDATE deliveries SET leased_until = ? WHERE leased_until > ? AND id IN (%s)`, millis(until), millis(now))
+}
+
+// maxIDsPerStatement keeps IN lists well under SQLite's limit on
+// parameters.
+const maxIDsPerStatement = 500
+
+// updateLeases runs query, whose %s takes the ids' placeholders after
+// the leading args, over deliveryIDs in chunks, in one transaction.
+func (s *Store) updateLeases(ctx context.Context, deliveryIDs []string, query string, leading ...any) error {
 	if len(deliveryIDs) == 0 {
 		return nil
 	}
 	return s.group.write(ctx, func(tx *batchTx) error {
-		args := make([]any, len(deliveryIDs))
-		for i, id := range deliveryIDs {
-			args[i] = id
+		for chunk := range slices.Chunk(deliveryIDs, maxIDsPerStatement) {
+			args := append([]any(nil), leading...)
+			for _, id := range chunk {
+				args = append(args, id)
+			}
+			if _, err := tx.execDynamic(ctx, fmt.Sprintf(query, placeholders(len(chunk))), args...); err != nil {
+				return err
+			}
 		}
-		_, err := tx.execDynamic(ctx, `UPDATE deliveries SET leased_until = 0 WHERE id IN (`+placeholders(len(args))+`)`, args...)
-		return err
+		return nil
 	})
 }
 

@@ -16,6 +16,7 @@ var deliveryTests = map[string]func(*testing.T, herald.Store){
 	"PublishIdempotencyKey":                  testPublishIdempotencyKey,
 	"ClaimLeasesDueDeliveries":               testClaimLeasesDueDeliveries,
 	"ResetLeases":                            testResetLeases,
+	"ExtendLeases":                           testExtendLeases,
 	"RecordAttempts":                         testRecordAttempts,
 	"ListDeliveriesFilters":                  testListDeliveriesFilters,
 	"RetryAndRecover":                        testRetryAndRecover,
@@ -117,6 +118,46 @@ func testClaimLeasesDueDeliveries(t *testing.T, s herald.Store) {
 	// Leases run out: everything is claimable again.
 	if jobs := mustClaim(t, s, w.ID, 10, now.Add(2*time.Minute)); len(jobs) != 5 {
 		t.Fatalf("claim after leases ran out = %d jobs, want 5", len(jobs))
+	}
+}
+
+// testExtendLeases: a running lease is extended; one that has already
+// run out is not (another process may have the delivery now).
+func testExtendLeases(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	w := mustCreate(t, s, newWebhook("acme", 1))
+	held := publish(t, s, "acme", "batch.failed", "", t0).Deliveries[0].DeliveryID   // leased until t0+1m
+	lapsed := publish(t, s, "acme", "batch.failed", "", t0).Deliveries[0].DeliveryID // leased until t0+1m
+	if err := s.ExtendLeases(ctx, []string{held}, t0.Add(30*time.Second), t0.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.ExtendLeases(ctx, []string{lapsed}, t0.Add(2*time.Minute), t0.Add(3*time.Minute)); err != nil {
+		t.Fatal(err)
+	}
+	jobs := mustClaim(t, s, w.ID, 10, t0.Add(2*time.Minute))
+	if len(jobs) != 1 || jobs[0].DeliveryID != lapsed {
+		t.Fatalf("claim at t0+2m = %+v, want only the lapsed delivery %s", jobs, lapsed)
+	}
+	if jobs := mustClaim(t, s, w.ID, 10, t0.Add(3*time.Minute+time.Second)); len(jobs) != 2 {
+		t.Fatalf("claim after every lease ran out = %d jobs, want both", len(jobs))
+	}
+	// Many ids at once (more than one statement's worth on SQLite).
+	ids := make([]string, 1200)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("dlv_none_%d", i)
+	}
+	ids[len(ids)-1] = held
+	if err := s.ExtendLeases(ctx, ids, t0.Add(3*time.Minute+2*time.Second), t0.Add(10*time.Minute)); err != nil {
+		t.Fatalf("ExtendLeases of %d ids: %v", len(ids), err)
+	}
+	if jobs := mustClaim(t, s, w.ID, 10, t0.Add(5*time.Minute)); len(jobs) != 1 || jobs[0].DeliveryID != lapsed {
+		t.Fatalf("claim during the last extension = %+v, want only %s", jobs, lapsed)
+	}
+	if err := s.ReleaseJobs(ctx, ids); err != nil {
+		t.Fatalf("ReleaseJobs of %d ids: %v", len(ids), err)
+	}
+	if jobs := mustClaim(t, s, w.ID, 10, t0.Add(5*time.Minute)); len(jobs) != 1 || jobs[0].DeliveryID != held {
+		t.Fatalf("claim after release = %+v, want %s", jobs, held)
 	}
 }
 
