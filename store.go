@@ -84,6 +84,14 @@ type Store interface {
 	// Returns CodeNotFound if the tenant has no webhook webhookID.
 	RecoverDeliveries(ctx context.Context, tenantID, webhookID string, since, now time.Time) (int, error)
 
+	// Purge deletes up to limit events created before eventsBefore whose
+	// deliveries are all final (never one with a pending delivery), with
+	// their deliveries and attempts, and up to limit idempotency keys
+	// created before keysBefore. It returns the larger of the two counts:
+	// when that is limit there may be more. Only one process purges at a
+	// time; the others return 0 at once.
+	Purge(ctx context.Context, eventsBefore, keysBefore time.Time, limit int) (int, error)
+
 	IdempotencyStore
 	APIKeyStore
 

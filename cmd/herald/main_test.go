@@ -197,6 +197,14 @@ func TestServeLimits(t *testing.T) {
 	}
 }
 
+func TestServeRefusesShortRetention(t *testing.T) {
+	t.Parallel()
+	out, err := exec.Command(heraldBin, "serve", "--addr", "127.0.0.1:0", "--db", filepath.Join(t.TempDir(), "h.db"), "--retention", "1h").CombinedOutput()
+	if err == nil || !strings.Contains(string(out), "--retention 1h0m0s: must be 0") {
+		t.Fatalf("serve --retention 1h: err=%v output=%s; want a refusal naming the flag and the rule", err, out)
+	}
+}
+
 func TestEnvironmentTwins(t *testing.T) {
 	t.Parallel()
 	dir := t.TempDir()

@@ -26,6 +26,7 @@ import (
 	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/internal/postgres"
+	"github.com/heraldhq/herald/internal/retention"
 	"github.com/heraldhq/herald/internal/sealed"
 	"github.com/heraldhq/herald/internal/sqlite"
 )
@@ -53,6 +54,7 @@ type serveOptions struct {
 	apiKeys             []string
 	limits              serveLimits
 	disableAfter        time.Duration
+	retention           time.Duration
 }
 
 // serveLimits are the bounds herald puts on its callers: each one
@@ -99,6 +101,8 @@ func newServeCommand() *cobra.Command {
 	f.StringSliceVar(&o.apiKeys, "api-keys", nil, "API keys to create at start, as tenant:key pairs (comma-separated); usually set as HERALD_API_KEYS")
 	f.DurationVar(&o.disableAfter, "auto-disable-after", delivery.DefaultDisableAfter,
 		"deactivate a webhook once every attempt to it has failed for this long (0: never; a 410 Gone always does)")
+	f.DurationVar(&o.retention, "retention", retention.DefaultRetention,
+		"how long events and their delivery logs are kept once every delivery is final (0: forever)")
 	f.IntVar(&o.queueSize, "queue-size", delivery.DefaultQueueSize, "deliveries held in memory per webhook; the rest wait in the database")
 	f.StringVar(&o.cpuProfile, "cpu-profile", "", "write a CPU profile of the whole run to this file")
 	f.MarkHidden("cpu-profile")
@@ -183,9 +187,19 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if err := retention.Check(o.retention); err != nil {
+		return fmt.Errorf("--retention %v: %w", o.retention, err)
+	}
 	if err := engine.Start(ctx); err != nil {
 		return fmt.Errorf("start delivery engine: %w", err)
 	}
+	retentionCtx, stopRetention := context.WithCancel(context.Background())
+	retentionDone := make(chan struct{})
+	go func() {
+		defer close(retentionDone)
+		retention.Run(retentionCtx, retention.Config{Store: store, Retention: o.retention, Logger: logger})
+	}()
+	defer func() { stopRetention(); <-retentionDone }() // before the store closes
 	if pg, ok := raw.(*postgres.Store); ok {
 		// Deliveries committed by any herald wake this one at once, and
 		// heartbeats tell each how many share every webhook's send cap.

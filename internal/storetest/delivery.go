@@ -17,6 +17,7 @@ var deliveryTests = map[string]func(*testing.T, herald.Store){
 	"ClaimLeasesDueDeliveries":               testClaimLeasesDueDeliveries,
 	"ResetLeases":                            testResetLeases,
 	"ExtendLeases":                           testExtendLeases,
+	"Purge":                                  testPurge,
 	"RecordAttempts":                         testRecordAttempts,
 	"ListDeliveriesFilters":                  testListDeliveriesFilters,
 	"RetryAndRecover":                        testRetryAndRecover,
