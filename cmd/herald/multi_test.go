@@ -2,6 +2,7 @@ package main_test
 
 import (
 	"context"
+	"fmt"
 	"sync/atomic"
 
 	"encoding/json"
@@ -99,37 +100,49 @@ func TestBenchOnPostgres(t *testing.T) {
 	}
 }
 
-// TestInFlightCapHoldsAcrossProcesses gives a webhook max_in_flight 3 and
-// three heralds: together they never send it more than 3 at once.
+// TestInFlightCapHoldsAcrossProcesses gives webhooks caps above, at and
+// below the number of heralds (three): together they never send one more
+// than its cap at once, and every delivery arrives.
 func TestInFlightCapHoldsAcrossProcesses(t *testing.T) {
 	t.Parallel()
-	var inFlight, peak atomic.Int32
-	rc := newCountingReceiverFunc(t, func() {
-		n := inFlight.Add(1)
-		for p := peak.Load(); n > p && !peak.CompareAndSwap(p, n); p = peak.Load() {
-		}
-		time.Sleep(20 * time.Millisecond)
-		inFlight.Add(-1)
-	})
 	db := heraldtest.PostgresURL(t)
 	args := []string{"--db", db, "--allow-private-targets"}
 	procs := []*process{startHerald(t, nil, args...), startHerald(t, nil, args...), startHerald(t, nil, args...)}
 	waitForHeartbeats(t, db, 3)
-	cli(t, procs[0].addr, "webhooks", "register", "--url", rc.URL, "--events", "batch.*", "--max-in-flight", "3")
+	type capped struct {
+		cap            int32
+		rc             *countingReceiver
+		inFlight, peak atomic.Int32
+	}
+	var hooks []*capped
+	for _, limit := range []int32{1, 2, 3, 4} {
+		h := &capped{cap: limit}
+		h.rc = newCountingReceiverFunc(t, func() {
+			n := h.inFlight.Add(1)
+			for p := h.peak.Load(); n > p && !h.peak.CompareAndSwap(p, n); p = h.peak.Load() {
+			}
+			time.Sleep(20 * time.Millisecond)
+			h.inFlight.Add(-1)
+		})
+		cli(t, procs[0].addr, "webhooks", "register", "--url", h.rc.URL, "--events", "batch.*", "--max-in-flight", fmt.Sprint(limit))
+		hooks = append(hooks, h)
+	}
 	for i, p := range procs {
-		if _, err := publishBatch(p.addr, 50, i*50); err != nil {
+		if _, err := publishBatch(p.addr, 40, i*40); err != nil {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(30 * time.Second)
-	for rc.count() < 150 {
-		if time.Now().After(deadline) {
-			t.Fatalf("%d of 150 deliveries arrived", rc.count())
+	deadline := time.Now().Add(60 * time.Second)
+	for _, h := range hooks {
+		for h.rc.count() < 120 {
+			if time.Now().After(deadline) {
+				t.Fatalf("cap %d: %d of 120 deliveries arrived", h.cap, h.rc.count())
+			}
+			time.Sleep(10 * time.Millisecond)
 		}
-		time.Sleep(10 * time.Millisecond)
-	}
-	if got := peak.Load(); got > 3 {
-		t.Fatalf("the webhook had %d requests in flight at once, want at most 3", got)
+		if got := h.peak.Load(); got > h.cap {
+			t.Errorf("a webhook with max_in_flight %d had %d requests in flight at once", h.cap, got)
+		}
 	}
 }
 

@@ -177,11 +177,10 @@ func serve(ctx context.Context, o serveOptions) error {
 		o.disableAfter = -1 // the engine's "never"
 	}
 	m := metrics.New(heraldVersion())
-	var live atomic.Int64 // heralds sharing the database, this one included
-	live.Store(1)
+	var live liveProcesses // heralds sharing the database, this one included
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
 		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
-		Processes:    func() int { return int(live.Load()) },
+		Share:        live.get,
 		DisableAfter: o.disableAfter, Metrics: m,
 	})
 	if err != nil {
@@ -308,7 +307,7 @@ func knownTenants(ctx context.Context, store herald.Store) ([]string, error) {
 
 // heartbeat keeps this process counted among the live ones until ctx
 // ends.
-func heartbeat(ctx context.Context, pg *postgres.Store, id string, live *atomic.Int64, logger *slog.Logger) {
+func heartbeat(ctx context.Context, pg *postgres.Store, id string, live *liveProcesses, logger *slog.Logger) {
 	t := time.NewTicker(postgres.ProcessTTL / 5)
 	defer t.Stop()
 	for {
@@ -323,12 +322,26 @@ func heartbeat(ctx context.Context, pg *postgres.Store, id string, live *atomic.
 	}
 }
 
-func beat(ctx context.Context, pg *postgres.Store, id string, live *atomic.Int64) error {
-	n, err := pg.Heartbeat(ctx, id, time.Now())
+func beat(ctx context.Context, pg *postgres.Store, id string, live *liveProcesses) error {
+	rank, count, err := pg.Heartbeat(ctx, id, time.Now())
 	if err == nil {
-		live.Store(int64(n))
+		live.v.Store(&[2]int{rank, count})
 	}
 	return err
+}
+
+// liveProcesses is this process's rank among the heralds sharing the
+// database, and their number, as of the last heartbeat.
+type liveProcesses struct {
+	v atomic.Pointer[[2]int]
+}
+
+// get returns rank and count; a sole process until the first heartbeat.
+func (l *liveProcesses) get() (rank, count int) {
+	if p := l.v.Load(); p != nil {
+		return p[0], p[1]
+	}
+	return 0, 1
 }
 
 func newProcessID() string {

@@ -58,6 +58,21 @@ func (e *Engine) claimRound(ctx context.Context, now time.Time, full bool) {
 func (e *Engine) claim(ctx context.Context, webhookID string, now time.Time) {
 	e.mu.Lock()
 	q := e.queueFor(webhookID)
+	tenant := q.tenant
+	e.mu.Unlock()
+	if tenant != "" {
+		// The cap may have changed elsewhere; the cache bounds the reads.
+		if hook, err := e.hooks.get(ctx, tenant, webhookID); err == nil {
+			e.mu.Lock()
+			q.maxInFlight = hook.MaxInFlight
+			e.mu.Unlock()
+		}
+	}
+	e.mu.Lock()
+	if q.maxInFlight > 0 && e.share(webhookID, q.maxInFlight) == 0 {
+		e.mu.Unlock()
+		return // another process sends to this webhook
+	}
 	room := e.cfg.QueueSize - len(q.held)
 	if room < e.cfg.QueueSize/2 {
 		e.mu.Unlock()

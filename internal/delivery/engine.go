@@ -3,6 +3,7 @@ package delivery
 import (
 	"context"
 	"errors"
+	"hash/fnv"
 	"log/slog"
 	"math/rand/v2"
 	"sync"
@@ -52,10 +53,13 @@ type EngineConfig struct {
 	// SoleProcess says no other process shares the store, so every lease
 	// left by an earlier run can be ended at start. Defaults to false.
 	SoleProcess bool
-	// Processes returns how many processes share the store; each sends to
-	// a webhook with at most MaxInFlight / Processes() workers (at least
-	// one), so the webhook's cap holds across them. Defaults to 1.
-	Processes func() int
+	// Share returns this process's rank among the live processes that
+	// share the store, and how many they are. A webhook's MaxInFlight is
+	// split among them exactly: each gets MaxInFlight / count workers,
+	// and the remainder goes one each to the processes whose rank,
+	// rotated by the webhook, comes first. A process whose share is zero
+	// sends nothing to that webhook. Defaults to a sole process.
+	Share func() (rank, count int)
 	// DisableAfter deactivates a webhook once every attempt to it has
 	// failed for this long. Defaults to DefaultDisableAfter; negative
 	// never deactivates (a 410 Gone still does).
@@ -89,8 +93,8 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	if c.DisableAfter == 0 {
 		c.DisableAfter = DefaultDisableAfter
 	}
-	if c.Processes == nil {
-		c.Processes = func() int { return 1 }
+	if c.Share == nil {
+		c.Share = func() (int, int) { return 0, 1 }
 	}
 	return c
 }
@@ -124,6 +128,10 @@ type queue struct {
 	held       map[string]bool
 	workers    int
 	maxWorkers int
+	// tenant and maxInFlight are the webhook's, once a delivery has
+	// loaded it; maxInFlight is 0 until then.
+	tenant      string
+	maxInFlight int
 	// nextDue is when the store next has due work for this webhook that
 	// is not in memory; zero when none is known.
 	nextDue time.Time
@@ -310,6 +318,10 @@ func (e *Engine) enqueue(job *herald.Job) bool {
 	if q.held[job.DeliveryID] {
 		return true
 	}
+	q.tenant = job.TenantID
+	if q.maxInFlight > 0 && e.share(job.WebhookID, q.maxInFlight) == 0 {
+		return false // another process sends to this webhook
+	}
 	if len(q.held) >= e.cfg.QueueSize {
 		q.nextDue = e.cfg.Now()
 		return false
@@ -318,6 +330,21 @@ func (e *Engine) enqueue(job *herald.Job) bool {
 	q.jobs <- job // never blocks: len(jobs) <= len(held) < cap
 	e.addWorkers(job.WebhookID, q)
 	return true
+}
+
+// share is how many workers this process may run for a webhook whose cap
+// is maxInFlight: its exact part of the cap (see EngineConfig.Share).
+func (e *Engine) share(webhookID string, maxInFlight int) int {
+	rank, count := e.cfg.Share()
+	count = max(count, 1)
+	h := fnv.New32a()
+	h.Write([]byte(webhookID))
+	slot := (rank + int(h.Sum32()%uint32(count))) % count
+	n := maxInFlight / count
+	if slot < maxInFlight%count {
+		n++
+	}
+	return n
 }
 
 // addWorkers starts workers up to the queue's cap and backlog. Call with

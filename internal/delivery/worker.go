@@ -69,7 +69,8 @@ func (e *Engine) deliver(q *queue, job *herald.Job) (retire bool) {
 		return
 	}
 	e.mu.Lock()
-	q.maxWorkers = max(1, hook.MaxInFlight/max(1, e.cfg.Processes()))
+	q.maxInFlight = hook.MaxInFlight
+	q.maxWorkers = e.share(job.WebhookID, hook.MaxInFlight)
 	if q.workers > q.maxWorkers {
 		// This process's share shrank (a webhook update, or another
 		// process joined): this worker retires after this job.
@@ -77,7 +78,24 @@ func (e *Engine) deliver(q *queue, job *herald.Job) (retire bool) {
 		retire = true
 	}
 	e.addWorkers(job.WebhookID, q)
+	var handBack []string
+	if q.maxWorkers == 0 {
+		// Another process sends to this webhook: hand back this job
+		// and everything queued behind it.
+		handBack = append(handBack, job.DeliveryID)
+		for len(q.jobs) > 0 {
+			j := <-q.jobs
+			delete(q.held, j.DeliveryID)
+			handBack = append(handBack, j.DeliveryID)
+		}
+	}
 	e.mu.Unlock()
+	if len(handBack) > 0 {
+		if err := e.cfg.Store.ReleaseJobs(e.sendCtx, handBack); err != nil {
+			e.cfg.Logger.Warn("cannot hand back deliveries; they wait for their lease", "deliveries", len(handBack), "err", err)
+		}
+		return retire
+	}
 	if !hook.Active {
 		// Paused: hand it back; reactivation wakes the claimer.
 		if err := e.cfg.Store.ReleaseJobs(e.sendCtx, []string{job.DeliveryID}); err != nil {

@@ -60,7 +60,12 @@ func (s *Store) ReleaseJobs(ctx context.Context, deliveryIDs []string) error {
 	if len(deliveryIDs) == 0 {
 		return nil
 	}
-	_, err := s.pool.Exec(ctx, `UPDATE deliveries SET leased_until = 0 WHERE id = ANY($1)`, deliveryIDs)
+	// Announce them, as a publish does: another process may be the one
+	// to send them, and it should not wait for its next poll.
+	_, err := s.pool.Exec(ctx, `WITH released AS (
+			UPDATE deliveries SET leased_until = 0 WHERE id = ANY($1) RETURNING webhook_id)
+		SELECT pg_notify($2, string_agg(DISTINCT webhook_id, ',')) FROM released HAVING count(*) > 0`,
+		deliveryIDs, notifyChannel)
 	return err
 }
 
