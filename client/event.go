@@ -89,3 +89,13 @@ func (c *Client) RecoverWebhook(ctx context.Context, req *types.RecoverWebhookRe
 	}
 	return &out, nil
 }
+
+// ListEventTypes returns the event types herald accepts, for publishing
+// and subscribing.
+func (c *Client) ListEventTypes(ctx context.Context) (*types.EventTypesResponse, error) {
+	var out types.EventTypesResponse
+	if err := c.do(ctx, http.MethodGet, "/event-types", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return &out, nil
+}

@@ -5,10 +5,15 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/heraldhq/herald"
+	"github.com/heraldhq/herald/client"
+	"github.com/heraldhq/herald/internal/heraldtest"
+	"github.com/heraldhq/herald/internal/httpapi"
 	"github.com/heraldhq/herald/types"
 )
 
@@ -90,5 +95,25 @@ func TestPublishAndFollowDeliveries(t *testing.T) {
 	var apiErr *types.ErrorDetail
 	if !errors.As(err, &apiErr) || apiErr.StatusCode != 400 || apiErr.Field != "event" {
 		t.Fatalf("unknown event: %v", err)
+	}
+}
+
+func TestListEventTypes(t *testing.T) {
+	t.Parallel()
+	extra, err := herald.NewEventTypes("order.created")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := heraldtest.NewServer(t, heraldtest.Options{API: httpapi.Config{EventTypes: extra}})
+	c := client.New(client.Config{BaseURL: srv.URL})
+	got, err := c.ListEventTypes(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := append(slices.Clone(herald.BuiltinEventTypes), "order.created")
+	slices.Sort(want)
+	have := slices.Sorted(slices.Values(got.EventTypes))
+	if !slices.Equal(have, want) {
+		t.Fatalf("ListEventTypes = %v, want %v", got.EventTypes, want)
 	}
 }

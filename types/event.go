@@ -104,3 +104,9 @@ type RecoverWebhookResponse struct {
 	WebhookID string `json:"webhook_id"`
 	Recovered int64  `json:"recovered"`
 }
+
+// EventTypesResponse lists the event types herald accepts: the built-in
+// ones and any the operator added. GET /event-types.
+type EventTypesResponse struct {
+	EventTypes []string `json:"event_types"`
+}

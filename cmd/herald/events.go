@@ -18,7 +18,7 @@ func newEventsCommand() *cobra.Command {
 		Short:   "Publish and inspect events on a running herald",
 	}
 	o.register(cmd)
-	cmd.AddCommand(newEventsPublishCommand(&o), newEventsGetCommand(&o))
+	cmd.AddCommand(newEventsPublishCommand(&o), newEventsGetCommand(&o), newEventsTypesCommand(&o))
 	return cmd
 }
 
@@ -76,6 +76,26 @@ func newEventsGetCommand(o *apiOptions) *cobra.Command {
 				row(w, "data", string(data))
 				fmt.Fprintln(w)
 				deliveriesTable(w, ev.Deliveries)
+			})
+		},
+	}
+}
+
+func newEventsTypesCommand(o *apiOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "types",
+		Short: "List the event types herald accepts",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			resp, err := o.client().ListEventTypes(cmd.Context())
+			if err != nil {
+				return err
+			}
+			return o.print(cmd.OutOrStdout(), resp, func(w *tabwriter.Writer) {
+				row(w, "EVENT TYPE")
+				for _, name := range resp.EventTypes {
+					row(w, name)
+				}
 			})
 		},
 	}

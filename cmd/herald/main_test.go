@@ -317,11 +317,15 @@ func TestSeedExample(t *testing.T) {
 
 func TestEventsAndDeliveriesCommands(t *testing.T) {
 	t.Parallel()
-	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets")
+	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets", "--event-types", "invoice.paid")
 	rc := newCountingReceiver(t)
 	reg := decode[struct {
 		WebhookID string `json:"webhook_id"`
 	}](t, cli(t, p.addr, "webhooks", "register", "--json", "--url", rc.URL, "--events", "batch.*"))
+	if out := cli(t, p.addr, "events", "types"); !strings.Contains(out, "EVENT TYPE") || !strings.Contains(out, "invoice.paid") ||
+		!strings.Contains(out, "template.completed") {
+		t.Fatalf("events types:\n%s", out)
+	}
 
 	out := cli(t, p.addr, "events", "publish", "--event", "batch.completed", "--data", `{"n":1}`, "--idempotency-key", "k1")
 	if !strings.Contains(out, "deliveries  1") {

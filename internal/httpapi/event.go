@@ -143,3 +143,7 @@ func (s *Server) handleGetEvent(w http.ResponseWriter, r *http.Request) {
 	}
 	writeData(w, http.StatusOK, out)
 }
+
+func (s *Server) handleEventTypes(w http.ResponseWriter, r *http.Request) {
+	writeData(w, http.StatusOK, types.EventTypesResponse{EventTypes: s.cfg.EventTypes.Names()})
+}

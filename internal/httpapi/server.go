@@ -186,6 +186,7 @@ func (s *Server) routes() http.Handler {
 	api("POST /events", s.handlePublishEvent)
 	api("POST /events/batch", s.handlePublishEvents)
 	api("GET /events/{id}", s.handleGetEvent)
+	api("GET /event-types", s.handleEventTypes)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, herald.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
 	})
