@@ -95,6 +95,10 @@ type Store interface {
 	IdempotencyStore
 	APIKeyStore
 
+	// Backlog counts the pending deliveries of every tenant and returns
+	// when the oldest of them was created (zero when there are none).
+	Backlog(ctx context.Context) (pending int64, oldest time.Time, err error)
+
 	// Ping reports whether the store can serve requests.
 	Ping(ctx context.Context) error
 	// Close releases the store's resources.

@@ -177,6 +177,7 @@ func serve(ctx context.Context, o serveOptions) error {
 		o.disableAfter = -1 // the engine's "never"
 	}
 	m := metrics.New(heraldVersion())
+	m.WatchBacklog(store.Backlog)
 	var live liveProcesses // heralds sharing the database, this one included
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
 		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,

@@ -76,6 +76,7 @@ func Start(opts Options) (*Server, error) {
 	opts.Sender.AllowPrivateTargets = opts.AllowPrivateTargets
 	sender := delivery.NewSender(opts.Sender)
 	m := metrics.New("test")
+	m.WatchBacklog(store.Backlog)
 	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess, opts.Engine.Metrics = store, sender, !pg, m
 	engine, err := delivery.NewEngine(opts.Engine)
 	if err == nil {

@@ -58,3 +58,18 @@ func TestMetrics(t *testing.T) {
 		t.Fatalf("runtime or latency metrics missing:\n%s", body)
 	}
 }
+
+// TestBacklogMetrics: a delivery waiting for its retry shows in the
+// pending count and the age of the oldest pending delivery.
+func TestBacklogMetrics(t *testing.T) {
+	t.Parallel()
+	api, srv := newServer(t)
+	down := newReceiver(t, http.StatusServiceUnavailable)
+	register(t, api, `{"url":"`+down.URL+`","events":["*"],"retry_policy":{"initial_delay":3600000,"max_delay":3600000}}`)
+	publishEvent(t, api, `{"event":"batch.failed"}`)
+	waitFor(t, 5*time.Second, "the first attempt", func() bool { return down.count() == 1 })
+	body := call(t, "GET", srv.URL+"/metrics", "").raw
+	if !strings.Contains(body, "\nherald_deliveries_pending 1\n") || !strings.Contains(body, "herald_delivery_oldest_pending_age_seconds ") {
+		t.Fatalf("backlog metrics missing or wrong:\n%s", body)
+	}
+}

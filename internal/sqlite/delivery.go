@@ -12,6 +12,17 @@ import (
 	"github.com/heraldhq/herald"
 )
 
+// Backlog counts pending deliveries and finds the oldest.
+func (s *Store) Backlog(ctx context.Context) (int64, time.Time, error) {
+	var (
+		n      int64
+		oldest int64
+	)
+	err := s.reader.QueryRowContext(ctx, `SELECT count(*), coalesce(min(created_at), 0)
+		FROM deliveries WHERE status = 'pending'`).Scan(&n, &oldest)
+	return n, fromMillis(oldest), err
+}
+
 // ActiveWebhookIDs lists the active webhooks of every tenant.
 func (s *Store) ActiveWebhookIDs(ctx context.Context) ([]string, error) {
 	rows, err := s.reader.QueryContext(ctx, `SELECT id FROM webhooks WHERE active = 1`)

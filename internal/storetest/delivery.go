@@ -18,6 +18,7 @@ var deliveryTests = map[string]func(*testing.T, herald.Store){
 	"ResetLeases":                            testResetLeases,
 	"ExtendLeases":                           testExtendLeases,
 	"Purge":                                  testPurge,
+	"Backlog":                                testBacklog,
 	"RecordAttempts":                         testRecordAttempts,
 	"ListDeliveriesFilters":                  testListDeliveriesFilters,
 	"RetryAndRecover":                        testRetryAndRecover,

@@ -67,3 +67,22 @@ func testPurge(t *testing.T, s herald.Store) {
 		t.Fatalf("counters after purge %d/%d, want 2/2", got.SuccessCount, got.ErrorCount)
 	}
 }
+
+// testBacklog: pending deliveries of every tenant count; final ones do
+// not; the oldest pending one's creation time is reported.
+func testBacklog(t *testing.T, s herald.Store) {
+	ctx := context.Background()
+	if n, oldest, err := s.Backlog(ctx); err != nil || n != 0 || !oldest.IsZero() {
+		t.Fatalf("empty Backlog = %d, %v, %v", n, oldest, err)
+	}
+	mustCreate(t, s, newWebhook("acme", 1))
+	mustCreate(t, s, newWebhook("globex", 1))
+	first := publish(t, s, "acme", "batch.failed", "", t0)
+	publish(t, s, "globex", "batch.failed", "", t0.Add(time.Minute))
+	publish(t, s, "acme", "batch.failed", "", t0.Add(2*time.Minute))
+	record(t, s, first.Deliveries[0], herald.DeliverySucceeded, 200, "", t0, time.Time{})
+	n, oldest, err := s.Backlog(ctx)
+	if err != nil || n != 2 || !oldest.Equal(t0.Add(time.Minute)) {
+		t.Fatalf("Backlog = %d, %v, %v; want 2, oldest %v", n, oldest, err, t0.Add(time.Minute))
+	}
+}
