@@ -16,6 +16,9 @@ type webhookCache struct {
 	now     func() time.Time
 	mu      sync.Mutex
 	entries map[string]cachedWebhook
+	// forgets counts forget calls, so a load that raced one (and may
+	// have read the row before the change) is not cached.
+	forgets uint64
 }
 
 type cachedWebhook struct {
@@ -26,6 +29,7 @@ type cachedWebhook struct {
 func (c *webhookCache) get(ctx context.Context, tenantID, id string) (*herald.Webhook, error) {
 	c.mu.Lock()
 	e, ok := c.entries[id]
+	gen := c.forgets
 	c.mu.Unlock()
 	if ok && c.now().Sub(e.loadedAt) < c.ttl {
 		return e.hook, nil
@@ -35,7 +39,9 @@ func (c *webhookCache) get(ctx context.Context, tenantID, id string) (*herald.We
 		return nil, err
 	}
 	c.mu.Lock()
-	c.entries[id] = cachedWebhook{hook: hook, loadedAt: c.now()}
+	if c.forgets == gen {
+		c.entries[id] = cachedWebhook{hook: hook, loadedAt: c.now()}
+	}
 	c.mu.Unlock()
 	return hook, nil
 }
@@ -43,5 +49,6 @@ func (c *webhookCache) get(ctx context.Context, tenantID, id string) (*herald.We
 func (c *webhookCache) forget(id string) {
 	c.mu.Lock()
 	delete(c.entries, id)
+	c.forgets++
 	c.mu.Unlock()
 }

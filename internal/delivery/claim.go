@@ -62,7 +62,11 @@ func (e *Engine) claim(ctx context.Context, webhookID string, now time.Time) {
 	e.mu.Unlock()
 	if tenant != "" {
 		// The cap may have changed elsewhere; the cache bounds the reads.
-		if hook, err := e.hooks.get(ctx, tenant, webhookID); err == nil {
+		hook, err := e.hooks.get(ctx, tenant, webhookID)
+		if err == nil && !hook.Active {
+			return // paused: reactivation wakes the claimer
+		}
+		if err == nil {
 			e.mu.Lock()
 			q.maxInFlight = hook.MaxInFlight
 			e.mu.Unlock()
