@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"net"
@@ -8,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"syscall"
+	"time"
 )
 
 // ErrForbiddenTarget is returned when a send would connect to an address
@@ -77,24 +79,30 @@ func (g guard) control(network, address string, _ syscall.RawConn) error {
 // check refuses addr unless it is public, allow-listed, or private targets
 // are allowed.
 func (g guard) check(addr netip.Addr) error {
-	if g.allowPrivate {
-		return nil
-	}
-	for _, p := range g.allow {
-		if p.Contains(addr.Unmap()) {
-			return nil
-		}
-	}
-	if reason := ForbiddenReason(addr); reason != "" {
-		return fmt.Errorf("%w: %s is a %s address (start herald with --allow-private-targets, or --allow-targets with its range, to permit it)",
-			ErrForbiddenTarget, addr, reason)
+	if r := g.refusal(addr); r != "" {
+		return fmt.Errorf("%w: %s is a %s address %s", ErrForbiddenTarget, addr.Unmap(), r, allowHint)
 	}
 	return nil
 }
 
+// allowHint tells an operator how to let a refused target through.
+const allowHint = "(start herald with --allow-private-targets, or --allow-targets with its range, to permit it)"
+
+// refusal names the kind of address addr is if it is refused, or "".
+func (g guard) refusal(addr netip.Addr) string {
+	if g.allowPrivate {
+		return ""
+	}
+	for _, p := range g.allow {
+		if p.Contains(addr.Unmap()) {
+			return ""
+		}
+	}
+	return ForbiddenReason(addr)
+}
+
 // checkURL refuses a URL whose host is itself a refused address: an IP
-// literal, or localhost. Names are judged when they are resolved, at
-// connect time, since what they resolve to can change.
+// literal, or localhost.
 func (g guard) checkURL(raw string) error {
 	u, err := url.Parse(raw)
 	if err != nil {
@@ -110,4 +118,37 @@ func (g guard) checkURL(raw string) error {
 		return nil
 	}
 	return g.check(addr)
+}
+
+// lookupTimeout bounds the name lookup of a registration.
+const lookupTimeout = 2 * time.Second
+
+// checkName refuses a URL whose host name resolves, now, to a refused
+// address. A name that does not resolve passes: the endpoint may not
+// exist yet, and every send checks the address it connects to anyway,
+// which also defeats a name that changes what it resolves to.
+func (g guard) checkName(ctx context.Context, resolver *net.Resolver, raw string) error {
+	if g.allowPrivate {
+		return nil
+	}
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil
+	}
+	host := u.Hostname()
+	if _, err := netip.ParseAddr(host); err == nil || host == "" {
+		return nil // literals are checkURL's
+	}
+	ctx, cancel := context.WithTimeout(ctx, lookupTimeout)
+	defer cancel()
+	addrs, err := resolver.LookupNetIP(ctx, "ip", host)
+	if err != nil {
+		return nil
+	}
+	for _, a := range addrs {
+		if r := g.refusal(a); r != "" {
+			return fmt.Errorf("%w: %s resolves to %s, a %s address %s", ErrForbiddenTarget, host, a.Unmap(), r, allowHint)
+		}
+	}
+	return nil
 }

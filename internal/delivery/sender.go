@@ -44,6 +44,9 @@ type SenderConfig struct {
 	// MaxConnsPerHost bounds idle connections kept per host. Defaults to
 	// 64.
 	MaxConnsPerHost int
+	// Resolver resolves webhook host names, for sends and for
+	// registration checks. Defaults to net.DefaultResolver.
+	Resolver *net.Resolver
 }
 
 func (c SenderConfig) withDefaults() SenderConfig {
@@ -56,6 +59,9 @@ func (c SenderConfig) withDefaults() SenderConfig {
 	if c.MaxConnsPerHost <= 0 {
 		c.MaxConnsPerHost = 64
 	}
+	if c.Resolver == nil {
+		c.Resolver = net.DefaultResolver
+	}
 	return c
 }
 
@@ -66,10 +72,15 @@ type Sender struct {
 	client *http.Client
 }
 
-// CheckTarget refuses, as a CodeInvalid error on field, a URL whose
-// host is a literal address the Sender would refuse to connect to.
-func (s *Sender) CheckTarget(field, rawURL string) error {
-	if err := s.guard.checkURL(rawURL); err != nil {
+// CheckTarget refuses, as a CodeInvalid error on field, a URL whose host
+// is a literal address the Sender would refuse to connect to, or a name
+// that resolves to one now.
+func (s *Sender) CheckTarget(ctx context.Context, field, rawURL string) error {
+	err := s.guard.checkURL(rawURL)
+	if err == nil {
+		err = s.guard.checkName(ctx, s.cfg.Resolver, rawURL)
+	}
+	if err != nil {
 		return herald.Invalidf(field, "%s", strings.TrimPrefix(err.Error(), ErrForbiddenTarget.Error()+": "))
 	}
 	return nil
@@ -79,7 +90,7 @@ func (s *Sender) CheckTarget(field, rawURL string) error {
 func NewSender(cfg SenderConfig) *Sender {
 	cfg = cfg.withDefaults()
 	g := guard{allowPrivate: cfg.AllowPrivateTargets, allow: cfg.AllowTargets}
-	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second, Control: g.control}
+	dialer := &net.Dialer{Timeout: cfg.Timeout, KeepAlive: 30 * time.Second, Control: g.control, Resolver: cfg.Resolver}
 	transport := &http.Transport{
 		// No proxy from the environment: the guard must see the
 		// address herald really connects to.

@@ -1,11 +1,15 @@
 package httpapi_test
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
+	"net"
 	"net/http"
 	"strings"
 	"testing"
 
+	"github.com/heraldhq/herald/internal/delivery"
 	"github.com/heraldhq/herald/internal/heraldtest"
 	"github.com/heraldhq/herald/internal/httpapi"
 )
@@ -42,8 +46,16 @@ func checkAnswer(t *testing.T, a answer, ok int) {
 }
 
 // fuzzOptions lift the rate limit and the webhook cap, so every input
-// reaches decoding and validation.
-var fuzzOptions = heraldtest.Options{API: httpapi.Config{RateLimit: -1, MaxWebhooks: -1}}
+// reaches decoding and validation, and give names no DNS: fuzzing must
+// not depend on, or flood, the network.
+var fuzzOptions = heraldtest.Options{
+	API:    httpapi.Config{RateLimit: -1, MaxWebhooks: -1},
+	Sender: delivery.SenderConfig{Resolver: noDNS},
+}
+
+var noDNS = &net.Resolver{PreferGo: true, Dial: func(context.Context, string, string) (net.Conn, error) {
+	return nil, errors.New("no DNS while fuzzing")
+}}
 
 // FuzzWebhookRequests sends arbitrary bodies to register and update: each
 // is decoded, validated and answered, never a 5xx.

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -183,7 +184,7 @@ func (s *Server) handleRegisterWebhook(w http.ResponseWriter, r *http.Request) {
 	if wh.Secret == "" {
 		wh.Secret = herald.GenerateSecret()
 	}
-	if err := s.validateWebhook(wh); err != nil {
+	if err := s.validateWebhook(r.Context(), wh); err != nil {
 		s.writeError(w, r, err)
 		return
 	}
@@ -201,11 +202,11 @@ func (s *Server) handleRegisterWebhook(w http.ResponseWriter, r *http.Request) {
 
 // validateWebhook checks a webhook's configuration and that its URL does
 // not name an address deliveries may not reach.
-func (s *Server) validateWebhook(wh *herald.Webhook) error {
+func (s *Server) validateWebhook(ctx context.Context, wh *herald.Webhook) error {
 	if err := wh.Validate(s.cfg.EventTypes); err != nil {
 		return err
 	}
-	return s.cfg.Sender.CheckTarget("url", wh.URL)
+	return s.cfg.Sender.CheckTarget(ctx, "url", wh.URL)
 }
 
 func (s *Server) handleListWebhooks(w http.ResponseWriter, r *http.Request) {
@@ -290,6 +291,15 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 		n := int(*c.MaxInFlight)
 		upd.MaxInFlight = &n
 	}
+	// A new URL's target is checked before the transaction, since it may
+	// resolve a name; an unchanged URL stays, whatever rules it was
+	// registered under.
+	if c.URL != nil {
+		if err := s.cfg.Sender.CheckTarget(r.Context(), "url", *c.URL); err != nil {
+			s.writeError(w, r, err)
+			return
+		}
+	}
 	now := s.cfg.Now().UTC()
 	wh, err := s.cfg.Store.UpdateWebhook(r.Context(), tenantOf(r.Context()), r.PathValue("id"),
 		func(wh *herald.Webhook) error {
@@ -298,11 +308,7 @@ func (s *Server) handleUpdateWebhook(w http.ResponseWriter, r *http.Request) {
 				upd.RetryPolicy = &p
 			}
 			upd.Apply(wh, now)
-			if c.URL == nil {
-				// A URL registered under other target rules stays.
-				return wh.Validate(s.cfg.EventTypes)
-			}
-			return s.validateWebhook(wh)
+			return wh.Validate(s.cfg.EventTypes)
 		})
 	if err != nil {
 		s.writeError(w, r, err)
