@@ -39,13 +39,15 @@ func TestHeldDeliveriesKeepTheirLeases(t *testing.T) {
 		mu.Unlock()
 	}))
 	t.Cleanup(rc.Close)
-	engine := delivery.EngineConfig{Lease: 200 * time.Millisecond, PollInterval: 20 * time.Millisecond}
+	// Leases of 600 ms, renewed every 150 ms: room for a slow CI machine,
+	// and still far shorter than the queue takes to drain.
+	engine := delivery.EngineConfig{Lease: 600 * time.Millisecond, PollInterval: 20 * time.Millisecond}
 	a := heraldtest.NewServer(t, heraldtest.Options{DBPath: db, AllowPrivateTargets: true, Engine: engine})
 	heraldtest.NewServer(t, heraldtest.Options{DBPath: db, AllowPrivateTargets: true, Engine: engine})
 	api := a.URL + "/api/v1"
 	register(t, api, `{"url":"`+rc.URL+`","events":["*"],"max_in_flight":1}`)
 
-	const n = 8 // 800 ms of sends: four leases' worth
+	const n = 24 // 2.4 s of sends: four leases' worth
 	events := make([]string, n)
 	for i := range events {
 		events[i] = fmt.Sprintf(`{"event":"batch.failed","data":{"n":%d}}`, i)
