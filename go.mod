@@ -10,6 +10,7 @@ require (
 	github.com/spf13/cobra v1.10.2
 	github.com/spf13/pflag v1.1.0
 	github.com/standard-webhooks/standard-webhooks/libraries v1.3.0
+	golang.org/x/net v0.63.0
 	golang.org/x/time v0.16.0
 	modernc.org/sqlite v1.62.0
 )

@@ -6,8 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
+	"net/netip"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/dnstest"
 )
 
 func testWebhook(url string) *herald.Webhook {
@@ -90,19 +92,49 @@ func TestSendFailures(t *testing.T) {
 }
 
 func TestSendRefusesPrivateTargets(t *testing.T) {
-	hit := false
-	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hit = true }))
+	var hits atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
 	defer receiver.Close()
-	s := delivery.NewSender(delivery.SenderConfig{})
-	host, _ := os.Hostname() // resolves to loopback on test machines (checked in httpapi's tests)
+	dns := dnstest.NewServer(t)
+	dns.Set("inside.test", netip.MustParseAddr("127.0.0.1"))
+	s := delivery.NewSender(delivery.SenderConfig{Resolver: dns.Resolver()})
 	for _, url := range []string{receiver.URL, strings.Replace(receiver.URL, "127.0.0.1", "localhost", 1),
-		strings.Replace(receiver.URL, "127.0.0.1", host, 1)} {
+		strings.Replace(receiver.URL, "127.0.0.1", "inside.test", 1)} {
 		res := s.Send(context.Background(), testWebhook(url), msg, time.Now())
 		if res.OK() || !errors.Is(res.Err, delivery.ErrForbiddenTarget) || !strings.Contains(res.Err.Error(), "loopback") {
 			t.Errorf("Send(%s) = %+v, want ErrForbiddenTarget naming loopback", url, res)
 		}
 	}
-	if hit {
+	if hits.Load() != 0 {
 		t.Fatal("the receiver was reached")
+	}
+}
+
+// TestDNSRebindingIsRefusedAtConnectTime: a name that resolved to a public
+// address when it was registered, and to loopback when it is sent to, is
+// refused: the guard judges the address connected to, not the one seen
+// earlier.
+func TestDNSRebindingIsRefusedAtConnectTime(t *testing.T) {
+	var hits atomic.Int32
+	receiver := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { hits.Add(1) }))
+	defer receiver.Close()
+	dns := dnstest.NewServer(t)
+	s := delivery.NewSender(delivery.SenderConfig{Resolver: dns.Resolver()})
+	url := strings.Replace(receiver.URL, "127.0.0.1", "rebind.test", 1)
+
+	dns.Set("rebind.test", netip.MustParseAddr("93.184.215.14"))
+	if err := s.CheckTarget(context.Background(), "url", url); err != nil {
+		t.Fatalf("registration of a name resolving to a public address: %v", err)
+	}
+	dns.Set("rebind.test", netip.MustParseAddr("127.0.0.1"))
+	if err := s.CheckTarget(context.Background(), "url", url); err == nil || !strings.Contains(err.Error(), "rebind.test resolves to 127.0.0.1, a loopback address") {
+		t.Fatalf("registration after rebinding: %v, want a refusal naming the address", err)
+	}
+	res := s.Send(context.Background(), testWebhook(url), msg, time.Now())
+	if res.OK() || !errors.Is(res.Err, delivery.ErrForbiddenTarget) {
+		t.Fatalf("send after rebinding = %+v, want ErrForbiddenTarget", res)
+	}
+	if hits.Load() != 0 {
+		t.Fatal("the rebound name reached the loopback receiver")
 	}
 }

@@ -3,11 +3,9 @@ package httpapi_test
 import (
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
-	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +13,7 @@ import (
 	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/heraldhq/herald/internal/delivery"
+	"github.com/heraldhq/herald/internal/dnstest"
 	"github.com/heraldhq/herald/internal/heraldtest"
 )
 
@@ -375,20 +374,24 @@ func TestRegisterRefusesLiteralPrivateTargets(t *testing.T) {
 }
 
 // TestRegisterRefusesNamesResolvingInside: a name that resolves to a
-// refused address is refused at registration, naming what it resolves
-// to; sends check the connected address as well (see the delivery tests).
+// refused address is refused at registration and on a PATCH, naming what
+// it resolves to; a name that does not resolve yet is accepted (sends
+// check the connected address anyway: see the delivery tests).
 func TestRegisterRefusesNamesResolvingInside(t *testing.T) {
 	t.Parallel()
-	srv := heraldtest.NewServer(t, heraldtest.Options{}) // no --allow-private-targets
+	dns := dnstest.NewServer(t)
+	dns.Set("inside.test", netip.MustParseAddr("10.1.2.3"))
+	dns.Set("outside.test", netip.MustParseAddr("93.184.215.14"))
+	srv := heraldtest.NewServer(t, heraldtest.Options{Sender: delivery.SenderConfig{Resolver: dns.Resolver()}})
 	api := srv.URL + "/api/v1"
-	name := loopbackName(t)
-	res := call(t, "POST", api+"/webhooks", `{"config":{"url":"http://`+name+`:9000/hook","events":["*"]}}`)
-	if msg := wantError(t, res, http.StatusBadRequest, "url"); !strings.Contains(msg, name+" resolves to 127.") ||
-		!strings.Contains(msg, "loopback") {
-		t.Errorf("register a name resolving to loopback: %q, want the name, its address and the reason", msg)
+	res := call(t, "POST", api+"/webhooks", `{"config":{"url":"https://inside.test/hook","events":["*"]}}`)
+	if msg := wantError(t, res, http.StatusBadRequest, "url"); !strings.Contains(msg, "inside.test resolves to 10.1.2.3, a private address") ||
+		!strings.Contains(msg, "--allow-private-targets") {
+		t.Errorf("register a name resolving inside: %q, want the name, its address, the reason and the flag", msg)
 	}
-	// A name that does not resolve (yet) is accepted.
-	register(t, api, `{"url":"https://hooks.invalid/x","events":["*"]}`)
+	id := register(t, api, `{"url":"https://outside.test/hook","events":["*"]}`)
+	wantError(t, call(t, "PATCH", api+"/webhooks/"+id, `{"config":{"url":"https://inside.test/"}}`), http.StatusBadRequest, "url")
+	register(t, api, `{"url":"https://not-yet.test/x","events":["*"]}`)
 }
 
 func TestAllowTargets(t *testing.T) {
@@ -404,26 +407,6 @@ func TestAllowTargets(t *testing.T) {
 	}
 	res := call(t, "POST", api+"/webhooks", `{"config":{"url":"http://10.0.0.1/","events":["*"]}}`)
 	wantError(t, res, http.StatusBadRequest, "url")
-}
-
-// loopbackName returns a host name, not "localhost", that resolves only
-// to loopback addresses: this machine's own name in /etc/hosts.
-func loopbackName(t *testing.T) string {
-	t.Helper()
-	host, err := os.Hostname()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs, err := net.LookupHost(host)
-	if err != nil || len(addrs) == 0 {
-		t.Fatalf("this machine's name %q does not resolve (%v); the test needs a name that resolves to loopback", host, err)
-	}
-	for _, a := range addrs {
-		if ip := net.ParseIP(a); ip == nil || !ip.IsLoopback() {
-			t.Fatalf("this machine's name %q resolves to %s, not loopback; the test needs a name that resolves to loopback", host, a)
-		}
-	}
-	return host
 }
 
 func TestIdempotencyKey(t *testing.T) {
