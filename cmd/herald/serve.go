@@ -182,7 +182,7 @@ func serve(ctx context.Context, o serveOptions) error {
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
 		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
 		Share:        live.get,
-		DisableAfter: o.disableAfter, Metrics: m,
+		DisableAfter: o.disableAfter, Observer: m,
 	})
 	if err != nil {
 		return err

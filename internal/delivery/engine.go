@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/heraldhq/herald"
-	"github.com/heraldhq/herald/internal/metrics"
 )
 
 // Engine defaults.
@@ -64,8 +63,9 @@ type EngineConfig struct {
 	// failed for this long. Defaults to DefaultDisableAfter; negative
 	// never deactivates (a 410 Gone still does).
 	DisableAfter time.Duration
-	// Metrics records what the engine does. Defaults to none.
-	Metrics *metrics.Metrics
+	// Observer hears what the engine does, for metrics. Defaults to one
+	// that ignores everything.
+	Observer Observer
 }
 
 func (c EngineConfig) withDefaults() EngineConfig {
@@ -93,11 +93,33 @@ func (c EngineConfig) withDefaults() EngineConfig {
 	if c.DisableAfter == 0 {
 		c.DisableAfter = DefaultDisableAfter
 	}
+	if c.Observer == nil {
+		c.Observer = ignoreAll{}
+	}
 	if c.Share == nil {
 		c.Share = func() (int, int) { return 0, 1 }
 	}
 	return c
 }
+
+// Observer hears what an Engine does; *metrics.Metrics is the one
+// implementation.
+type Observer interface {
+	// Published counts accepted events and the deliveries they created.
+	Published(events, deliveries int)
+	// SendStarted and SendDone bracket one attempt.
+	SendStarted()
+	SendDone(statusCode int, ok bool, took time.Duration)
+	// Completed counts a delivery that reached a final status.
+	Completed(status string)
+}
+
+type ignoreAll struct{}
+
+func (ignoreAll) Published(int, int)                {}
+func (ignoreAll) SendStarted()                      {}
+func (ignoreAll) SendDone(int, bool, time.Duration) {}
+func (ignoreAll) Completed(string)                  {}
 
 // Engine delivers: it hands new deliveries straight to per-webhook queues,
 // claims due ones from the store when a queue has room, sends each queue
@@ -252,7 +274,7 @@ func (e *Engine) Publish(ctx context.Context, in []herald.PublishInput) ([]heral
 			deliveries += len(p.Deliveries)
 		}
 	}
-	e.cfg.Metrics.Published(events, deliveries)
+	e.cfg.Observer.Published(events, deliveries)
 	var overflow []string
 	for _, p := range out {
 		for _, job := range p.Deliveries {

@@ -104,9 +104,9 @@ func (e *Engine) deliver(q *queue, job *herald.Job) (retire bool) {
 		return
 	}
 	now := e.cfg.Now()
-	e.cfg.Metrics.SendStarted()
+	e.cfg.Observer.SendStarted()
 	res := e.cfg.Sender.Send(e.sendCtx, hook, Message{ID: job.EventID, Body: job.Payload}, now)
-	e.cfg.Metrics.SendDone(res.StatusCode, res.OK(), res.Latency)
+	e.cfg.Observer.SendDone(res.StatusCode, res.OK(), res.Latency)
 	status, next := outcome(hook.RetryPolicy, job.Attempts+1, res, now, e.cfg.Jitter())
 	result := herald.AttemptResult{
 		Job: job,
@@ -166,7 +166,7 @@ func (e *Engine) recordLoop() {
 			if r.Status == herald.DeliveryPending {
 				e.dueAt(r.Job.WebhookID, r.NextAttemptAt)
 			} else {
-				e.cfg.Metrics.Completed(string(r.Status))
+				e.cfg.Observer.Completed(string(r.Status))
 			}
 		}
 	}

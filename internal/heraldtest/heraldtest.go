@@ -77,7 +77,7 @@ func Start(opts Options) (*Server, error) {
 	sender := delivery.NewSender(opts.Sender)
 	m := metrics.New("test")
 	m.WatchBacklog(store.Backlog)
-	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess, opts.Engine.Metrics = store, sender, !pg, m
+	opts.Engine.Store, opts.Engine.Sender, opts.Engine.SoleProcess, opts.Engine.Observer = store, sender, !pg, m
 	engine, err := delivery.NewEngine(opts.Engine)
 	if err == nil {
 		err = engine.Start(context.Background())

@@ -18,7 +18,6 @@ import (
 
 	"github.com/heraldhq/herald"
 	"github.com/heraldhq/herald/internal/delivery"
-	"github.com/heraldhq/herald/internal/metrics"
 	"github.com/heraldhq/herald/types"
 )
 
@@ -42,6 +41,14 @@ type Engine interface {
 const DefaultTenant = "default"
 
 const requestIDHeader = "X-Request-ID"
+
+// Metrics serves the Prometheus metrics and counts API requests;
+// *metrics.Metrics is the one implementation.
+type Metrics interface {
+	Handler() http.Handler
+	// Requests wraps the API's handler to count its requests.
+	Requests(next http.Handler) http.Handler
+}
 
 // Config configures a Server.
 type Config struct {
@@ -84,7 +91,7 @@ type Config struct {
 	RateBurst int
 	// Metrics, when set, are served at GET /metrics and count every API
 	// request. Defaults to none.
-	Metrics *metrics.Metrics
+	Metrics Metrics
 }
 
 func (c Config) withDefaults() Config {
@@ -190,7 +197,11 @@ func (s *Server) routes() http.Handler {
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		s.writeError(w, r, herald.NotFoundf("no route for %s %s", r.Method, r.URL.Path))
 	})
-	return s.cfg.Metrics.Requests(s.recoverPanics(s.withRequestID(s.limitBody(mux))))
+	h := s.recoverPanics(s.withRequestID(s.limitBody(mux)))
+	if s.cfg.Metrics != nil {
+		h = s.cfg.Metrics.Requests(h)
+	}
+	return h
 }
 
 type callerKey struct{}
