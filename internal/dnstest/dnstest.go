@@ -1,6 +1,8 @@
 // Package dnstest runs a DNS server on loopback for tests, so names can
 // resolve to any address (a private one, or one that changes between
 // lookups) without touching the machine's resolver or the network.
+//
+// It imports golang.org/x/net/dns/dnsmessage only.
 package dnstest
 
 import (

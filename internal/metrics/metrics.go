@@ -2,7 +2,10 @@
 // /metrics. Labels are bounded on purpose (no webhook or tenant ids), so a
 // busy herald cannot blow up its scraper.
 //
-// A nil *Metrics records nothing, so packages take one optionally.
+// A nil *Metrics records nothing. delivery and httpapi see it through
+// their own small interfaces; cmd/herald wires it in.
+//
+// It imports the Prometheus client library only.
 package metrics
 
 import (
