@@ -121,6 +121,8 @@ type Store struct {
 	keys *Keys
 }
 
+var _ herald.Store = (*Store)(nil)
+
 // Wrap returns inner with its webhook secrets sealed by keys (nil: not
 // sealed).
 func Wrap(inner herald.Store, keys *Keys) *Store {
