@@ -15,6 +15,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -140,34 +141,23 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return fmt.Errorf("--event-types: %w", err)
 	}
+	allowTargets, err := parsePrefixes(o.allowTargets)
+	if err != nil {
+		return fmt.Errorf("--allow-targets: %w", err)
+	}
+	if err := retention.Check(o.retention); err != nil {
+		return fmt.Errorf("--retention %v: %w", o.retention, err)
+	}
 	raw, err := openStore(ctx, o.db)
 	if err != nil {
 		return err
 	}
 	defer raw.Close()
-	store, err := sealSecrets(ctx, raw, logger)
+	store, requireKey, err := prepareStore(ctx, raw, o, logger)
 	if err != nil {
 		return err
-	}
-	// A SQLite file has one herald; PostgreSQL may have many.
-	sole := !postgres.IsURL(o.db)
-	if err := bootstrapAPIKeys(ctx, store, o.apiKeys); err != nil {
-		return err
-	}
-	requireKey, err := hasWorkingKey(ctx, store)
-	if err != nil {
-		return err
-	}
-	if !requireKey {
-		if err := checkOpenMode(o.addr, logger); err != nil {
-			return err
-		}
 	}
 
-	allowTargets, err := parsePrefixes(o.allowTargets)
-	if err != nil {
-		return fmt.Errorf("--allow-targets: %w", err)
-	}
 	sender := delivery.NewSender(delivery.SenderConfig{
 		UserAgent:           "herald/" + heraldVersion(),
 		AllowPrivateTargets: o.allowPrivateTargets,
@@ -180,39 +170,22 @@ func serve(ctx context.Context, o serveOptions) error {
 	m.WatchBacklog(store.Backlog)
 	var live liveProcesses // heralds sharing the database, this one included
 	engine, err := delivery.NewEngine(delivery.EngineConfig{
-		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize, SoleProcess: sole,
-		Share:        live.get,
-		DisableAfter: o.disableAfter, Observer: m,
+		Store: store, Sender: sender, Logger: logger, Lease: o.lease, QueueSize: o.queueSize,
+		SoleProcess: !postgres.IsURL(o.db), // a SQLite file has one herald; PostgreSQL may have many
+		Share:       live.get, DisableAfter: o.disableAfter, Observer: m,
 	})
 	if err != nil {
 		return err
 	}
-	if err := retention.Check(o.retention); err != nil {
-		return fmt.Errorf("--retention %v: %w", o.retention, err)
-	}
 	if err := engine.Start(ctx); err != nil {
 		return fmt.Errorf("start delivery engine: %w", err)
 	}
-	retentionCtx, stopRetention := context.WithCancel(context.Background())
-	retentionDone := make(chan struct{})
-	go func() {
-		defer close(retentionDone)
-		retention.Run(retentionCtx, retention.Config{Store: store, Retention: o.retention, Logger: logger})
-	}()
-	defer func() { stopRetention(); <-retentionDone }() // before the store closes
-	if pg, ok := raw.(*postgres.Store); ok {
-		// Deliveries committed by any herald wake this one at once, and
-		// heartbeats tell each how many share every webhook's send cap.
-		bgCtx, stopBackground := context.WithCancel(context.Background())
-		defer stopBackground()
-		go pg.Listen(bgCtx, engine.Wake)
-		id := newProcessID()
-		if err := beat(bgCtx, pg, id, &live); err != nil {
-			return fmt.Errorf("register this process: %w", err)
-		}
-		go heartbeat(bgCtx, pg, id, &live, logger)
-		defer pg.Leave(context.Background(), id)
+	stopBackground, err := startBackground(raw, store, engine, &live, o.retention, logger)
+	if err != nil {
+		return err
 	}
+	defer stopBackground() // before the store closes
+
 	api, err := httpapi.New(httpapi.Config{
 		Store: store, Sender: sender, Engine: engine, EventTypes: eventTypes, Version: heraldVersion(),
 		Logger: logger, MaxPayloadBytes: o.maxPayloadBytes, RequireAPIKey: requireKey,
@@ -223,6 +196,63 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	return listenAndServe(ctx, o, api, engine, logger)
+}
+
+// prepareStore seals secrets, creates bootstrap keys, and decides whether
+// requests need an API key: without one herald serves only on loopback.
+func prepareStore(ctx context.Context, raw herald.Store, o serveOptions, logger *slog.Logger) (*sealed.Store, bool, error) {
+	store, err := sealSecrets(ctx, raw, logger)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := bootstrapAPIKeys(ctx, store, o.apiKeys); err != nil {
+		return nil, false, err
+	}
+	requireKey, err := hasWorkingKey(ctx, store)
+	if err != nil {
+		return nil, false, err
+	}
+	if !requireKey {
+		if err := checkOpenMode(o.addr, logger); err != nil {
+			return nil, false, err
+		}
+	}
+	return store, requireKey, nil
+}
+
+// startBackground starts the retention pass and, on PostgreSQL, the
+// listener and the heartbeat. The returned func stops them all and waits.
+func startBackground(raw herald.Store, store herald.Store, engine *delivery.Engine, live *liveProcesses,
+	keep time.Duration, logger *slog.Logger) (stop func(), err error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		retention.Run(ctx, retention.Config{Store: store, Retention: keep, Logger: logger})
+	}()
+	stop = func() { cancel(); wg.Wait() }
+	pg, ok := raw.(*postgres.Store)
+	if !ok {
+		return stop, nil
+	}
+	// Deliveries committed by any herald wake this one at once, and
+	// heartbeats give each its share of every webhook's send cap.
+	id := newProcessID()
+	if err := beat(ctx, pg, id, live); err != nil {
+		stop()
+		return nil, fmt.Errorf("register this process: %w", err)
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); pg.Listen(ctx, engine.Wake) }()
+	go func() { defer wg.Done(); heartbeat(ctx, pg, id, live, logger) }()
+	return func() { stop(); pg.Leave(context.Background(), id) }, nil
+}
+
+// listenAndServe serves the API until ctx ends, then stops taking requests
+// and lets sends in flight finish within the grace period.
+func listenAndServe(ctx context.Context, o serveOptions, api http.Handler, engine *delivery.Engine, logger *slog.Logger) error {
 	srv := &http.Server{
 		Addr:              o.addr,
 		Handler:           api,
