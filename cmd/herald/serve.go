@@ -224,7 +224,7 @@ func prepareStore(ctx context.Context, raw herald.Store, o serveOptions, logger 
 // startBackground starts the retention pass and, on PostgreSQL, the
 // listener and the heartbeat. The returned func stops them all and waits.
 func startBackground(raw herald.Store, store herald.Store, engine *delivery.Engine, live *liveProcesses,
-	keep time.Duration, logger *slog.Logger) (stop func(), err error) {
+	keep time.Duration, logger *slog.Logger) (func(), error) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -232,7 +232,7 @@ func startBackground(raw herald.Store, store herald.Store, engine *delivery.Engi
 		defer wg.Done()
 		retention.Run(ctx, retention.Config{Store: store, Retention: keep, Logger: logger})
 	}()
-	stop = func() { cancel(); wg.Wait() }
+	stop := func() { cancel(); wg.Wait() }
 	pg, ok := raw.(*postgres.Store)
 	if !ok {
 		return stop, nil
