@@ -24,77 +24,86 @@ func newKeysCommand() *cobra.Command {
 			"requires a key on every API request.",
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", defaultDB, "SQLite file path or postgres:// URL")
-	cmd.AddCommand(
-		&cobra.Command{
-			Use:   "create --tenant NAME",
-			Short: "Create a key and print it, once",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				tenant, _ := cmd.Flags().GetString("tenant")
-				if err := herald.CheckTenantName(tenant); err != nil {
-					return err
-				}
-				store, err := openStore(cmd.Context(), db)
-				if err != nil {
-					return err
-				}
-				defer store.Close()
-				key := herald.GenerateAPIKey()
-				id, err := createAPIKey(cmd.Context(), store, tenant, key)
-				if err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "key %s for tenant %s:\n\n  %s\n\nKeep it: herald stores only its hash and cannot show it again.\n", id, tenant, key)
-				return nil
-			},
-		},
-		&cobra.Command{
-			Use:   "list",
-			Short: "List keys (never the keys themselves)",
-			Args:  cobra.NoArgs,
-			RunE: func(cmd *cobra.Command, _ []string) error {
-				store, err := openStore(cmd.Context(), db)
-				if err != nil {
-					return err
-				}
-				defer store.Close()
-				keys, err := store.ListAPIKeys(cmd.Context())
-				if err != nil {
-					return err
-				}
-				w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
-				row(w, "ID", "TENANT", "KEY", "CREATED", "STATUS")
-				for _, k := range keys {
-					status := "active"
-					if !k.RevokedAt.IsZero() {
-						status = "revoked " + k.RevokedAt.Format(time.RFC3339)
-					}
-					row(w, k.ID, k.TenantID, k.Hint, k.CreatedAt.Format(time.RFC3339), status)
-				}
-				return w.Flush()
-			},
-		},
-		&cobra.Command{
-			Use:   "revoke ID",
-			Short: "Revoke a key: requests with it are refused at once",
-			Args:  cobra.ExactArgs(1),
-			RunE: func(cmd *cobra.Command, args []string) error {
-				store, err := openStore(cmd.Context(), db)
-				if err != nil {
-					return err
-				}
-				defer store.Close()
-				if err := store.RevokeAPIKey(cmd.Context(), args[0], time.Now()); err != nil {
-					return err
-				}
-				fmt.Fprintf(cmd.OutOrStdout(), "key %s revoked\n", args[0])
-				return nil
-			},
-		},
-	)
-	cmd.Commands()[0].Flags().String("tenant", "", "tenant the key belongs to")
-	cmd.Commands()[0].MarkFlagRequired("tenant")
+	cmd.AddCommand(newKeysCreateCommand(&db), newKeysListCommand(&db), newKeysRevokeCommand(&db))
 	return cmd
+}
+
+func newKeysCreateCommand(db *string) *cobra.Command {
+	var tenant string
+	cmd := &cobra.Command{
+		Use:   "create --tenant NAME",
+		Short: "Create a key and print it, once",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if err := herald.CheckTenantName(tenant); err != nil {
+				return err
+			}
+			store, err := openStore(cmd.Context(), *db)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			key := herald.GenerateAPIKey()
+			id, err := createAPIKey(cmd.Context(), store, tenant, key)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s for tenant %s:\n\n  %s\n\nKeep it: herald stores only its hash and cannot show it again.\n", id, tenant, key)
+			return nil
+		},
+	}
+	cmd.Flags().StringVar(&tenant, "tenant", "", "tenant the key belongs to")
+	cmd.MarkFlagRequired("tenant")
+	return cmd
+}
+
+func newKeysListCommand(db *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "list",
+		Short: "List keys (never the keys themselves)",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			store, err := openStore(cmd.Context(), *db)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			keys, err := store.ListAPIKeys(cmd.Context())
+			if err != nil {
+				return err
+			}
+			w := tabwriter.NewWriter(cmd.OutOrStdout(), 0, 4, 2, ' ', 0)
+			row(w, "ID", "TENANT", "KEY", "CREATED", "STATUS")
+			for _, k := range keys {
+				status := "active"
+				if !k.RevokedAt.IsZero() {
+					status = "revoked " + k.RevokedAt.Format(time.RFC3339)
+				}
+				row(w, k.ID, k.TenantID, k.Hint, k.CreatedAt.Format(time.RFC3339), status)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func newKeysRevokeCommand(db *string) *cobra.Command {
+	return &cobra.Command{
+		Use:   "revoke ID",
+		Short: "Revoke a key: requests with it are refused at once",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			store, err := openStore(cmd.Context(), *db)
+			if err != nil {
+				return err
+			}
+			defer store.Close()
+			if err := store.RevokeAPIKey(cmd.Context(), args[0], time.Now()); err != nil {
+				return err
+			}
+			fmt.Fprintf(cmd.OutOrStdout(), "key %s revoked\n", args[0])
+			return nil
+		},
+	}
 }
 
 func createAPIKey(ctx context.Context, store herald.Store, tenant, key string) (string, error) {
