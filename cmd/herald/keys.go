@@ -20,8 +20,8 @@ func newKeysCommand() *cobra.Command {
 		Short: "Manage API keys, directly in the database",
 		Long: "keys creates, lists and revokes API keys. Each key belongs to a tenant and\n" +
 			"sees only that tenant's webhooks, events and deliveries. herald stores only\n" +
-			"a hash of each key. Once any key exists, herald serve (from its next start)\n" +
-			"requires a key on every API request.",
+			"a hash of each key. Once any key exists, herald serve requires a key on every\n" +
+			"API request (a running herald notices within seconds).",
 	}
 	cmd.PersistentFlags().StringVar(&db, "db", defaultDB, "SQLite file path or postgres:// URL")
 	cmd.AddCommand(newKeysCreateCommand(&db), newKeysListCommand(&db), newKeysRevokeCommand(&db))

@@ -437,3 +437,30 @@ func TestAutoDisabledInCLI(t *testing.T) {
 		t.Fatalf("after reactivation:\n%s", out)
 	}
 }
+
+// TestFirstKeyClosesARunningOpenHerald: a key created while herald runs
+// open makes it require keys within moments, not at its next start.
+func TestFirstKeyClosesARunningOpenHerald(t *testing.T) {
+	t.Parallel()
+	db := heraldtest.DB(t)
+	p := startHerald(t, nil, "--db", db)
+	cli(t, p.addr, "webhooks", "list")
+	var key string
+	for _, f := range strings.Fields(cli(t, "", "keys", "create", "--tenant", "acme", "--db", db)) {
+		if strings.HasPrefix(f, "hk_") {
+			key = f
+		}
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for {
+		out, err := cliResult(p.addr, "webhooks", "list")
+		if err != nil && strings.Contains(out, "401") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("herald still serves without a key after one was created:\n%s", out)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	cli(t, p.addr, "webhooks", "list", "--token", key)
+}

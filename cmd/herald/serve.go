@@ -196,7 +196,40 @@ func serve(ctx context.Context, o serveOptions) error {
 	if err != nil {
 		return err
 	}
+	if !requireKey {
+		stopWatching := watchForKeys(store, api, logger)
+		defer stopWatching()
+	}
 	return listenAndServe(ctx, o, api, engine, logger)
+}
+
+// keyPollInterval is how often an open herald looks for a first API key.
+const keyPollInterval = 2 * time.Second
+
+// watchForKeys makes an open herald require API keys as soon as one is
+// created (by 'herald keys create', perhaps from another machine), rather
+// than at its next start.
+func watchForKeys(store herald.Store, api *httpapi.Server, logger *slog.Logger) (stop func()) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		t := time.NewTicker(keyPollInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			if ok, err := hasWorkingKey(ctx, store); err == nil && ok {
+				api.RequireAPIKeys()
+				logger.Info("an API key exists now: every API request needs one")
+				return
+			}
+		}
+	}()
+	return func() { cancel(); <-done }
 }
 
 // prepareStore seals secrets, creates bootstrap keys, and decides whether

@@ -14,6 +14,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/heraldhq/herald"
@@ -142,10 +143,17 @@ func (c Config) validate() error {
 
 // Server is herald's HTTP API.
 type Server struct {
-	cfg     Config
-	limiter *rateLimiter // nil without a rate limit
-	handler http.Handler
+	cfg        Config
+	requireKey atomic.Bool  // from Config.RequireAPIKey, then RequireAPIKeys
+	limiter    *rateLimiter // nil without a rate limit
+	handler    http.Handler
 }
+
+// RequireAPIKeys makes every later /api/v1 request present a working API
+// key, as Config.RequireAPIKey does from the start: cmd/herald calls it
+// when the first key is created while herald runs open. There is no way
+// back short of a restart, so revoking keys never opens herald up.
+func (s *Server) RequireAPIKeys() { s.requireKey.Store(true) }
 
 // New returns a Server.
 func New(cfg Config) (*Server, error) {
@@ -154,6 +162,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s := &Server{cfg: cfg, limiter: newRateLimiter(cfg.RateLimit, cfg.RateBurst, cfg.Now)}
+	s.requireKey.Store(cfg.RequireAPIKey)
 	s.handler = s.routes()
 	return s, nil
 }
@@ -212,7 +221,7 @@ type callerKey struct{}
 func (s *Server) authenticate(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		tenant, hash := DefaultTenant, ""
-		if s.cfg.RequireAPIKey {
+		if s.requireKey.Load() {
 			key, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
 			if !ok || key == "" {
 				w.Header().Set("WWW-Authenticate", `Bearer realm="herald"`)
