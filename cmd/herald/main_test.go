@@ -416,7 +416,7 @@ func TestAutoDisabledInCLI(t *testing.T) {
 	status.Store(http.StatusGone)
 	gone := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(int(status.Load())) }))
 	t.Cleanup(gone.Close)
-	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets")
+	p := startHerald(t, nil, "--db", heraldtest.DB(t), "--allow-private-targets", "--log-level", "debug")
 	reg := decode[struct {
 		WebhookID string `json:"webhook_id"`
 	}](t, cli(t, p.addr, "webhooks", "register", "--url", gone.URL, "--events", "*", "--json"))
@@ -435,6 +435,12 @@ func TestAutoDisabledInCLI(t *testing.T) {
 	cli(t, p.addr, "webhooks", "update", reg.WebhookID, "--active=true")
 	if out := cli(t, p.addr, "webhooks", "get", reg.WebhookID); strings.Contains(out, "410") || !strings.Contains(out, "true") {
 		t.Fatalf("after reactivation:\n%s", out)
+	}
+	p.stop(t)
+	logs := p.logs.String()
+	if !strings.Contains(logs, `"msg":"attempt"`) || !strings.Contains(logs, `"status_code":410`) ||
+		!strings.Contains(logs, "410 Gone: webhook deactivated") {
+		t.Fatalf("the logs do not show the attempt and the deactivation:\n%s", logs)
 	}
 }
 

@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"time"
 
@@ -156,12 +157,20 @@ func (e *Engine) recordLoop() {
 				"attempts", len(batch), "err", err)
 			continue
 		}
+		debug := e.cfg.Logger.Enabled(context.Background(), slog.LevelDebug)
 		for _, r := range batch {
+			if debug {
+				e.cfg.Logger.Debug("attempt", "webhook_id", r.Job.WebhookID, "delivery_id", r.Job.DeliveryID,
+					"event_id", r.Job.EventID, "attempt", r.Job.Attempts+1, "status_code", r.Attempt.StatusCode,
+					"latency", r.Attempt.Latency, "error", r.Attempt.Error, "delivery_status", r.Status)
+			}
 			if r.Attempt.StatusCode == http.StatusGone {
 				// The store has just deactivated the webhook: its
 				// queued deliveries go back at once, not after the
 				// cached configuration expires.
 				e.hooks.forget(r.Job.WebhookID)
+				e.cfg.Logger.Warn("endpoint answered 410 Gone: webhook deactivated; reactivate it to resume",
+					"webhook_id", r.Job.WebhookID)
 			}
 			if r.Status == herald.DeliveryPending {
 				e.dueAt(r.Job.WebhookID, r.NextAttemptAt)
