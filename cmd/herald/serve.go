@@ -114,7 +114,7 @@ func newServeCommand() *cobra.Command {
 	f.IntVar(&l.maxBatchEvents, "max-batch-events", httpapi.DefaultMaxBatchEvents, "most events in one batch publish")
 	f.IntVar(&l.maxWebhooks, "max-webhooks", httpapi.DefaultMaxWebhooks, "most webhooks one tenant may have (-1: no cap)")
 	f.Float64Var(&l.rateLimit, "rate-limit", httpapi.DefaultRateLimit, "API requests per second allowed per API key (-1: no limit)")
-	f.IntVar(&l.rateBurst, "rate-burst", httpapi.DefaultRateBurst, "API requests per key allowed at once above --rate-limit")
+	f.IntVar(&l.rateBurst, "rate-burst", httpapi.DefaultRateBurst, "largest burst of API requests one key may make before --rate-limit applies")
 	f.DurationVar(&l.readHeaderTimeout, "read-header-timeout", 10*time.Second, "how long a client may take to send request headers")
 	f.DurationVar(&l.readTimeout, "read-timeout", 30*time.Second, "how long a client may take to send a whole request")
 	// Long enough for a test send, which may wait on its 15 s timeout.
