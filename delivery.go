@@ -129,16 +129,17 @@ type WebhookOutcome struct {
 	// (or the batch's first failure, if none succeeded). Zero when
 	// Recovered.
 	FailingFrom time.Time
-	// Restart is true when the batch holds a success before FailingFrom,
-	// so the run of failures starts there rather than continuing an
-	// earlier one.
-	Restart bool
 	// Gone is true when the endpoint answered 410 Gone after the last
 	// success: the webhook is deactivated now.
 	Gone bool
 	// DisableAfter is the batch's auto-disable span (zero: never).
 	DisableAfter time.Duration
 }
+
+// Restarted reports whether the batch holds a success, so a run of
+// failures in it starts at FailingFrom rather than continuing an earlier
+// one.
+func (o *WebhookOutcome) Restarted() bool { return o.OK > 0 }
 
 // DisableReason is the reason recorded when the outcome deactivates its
 // webhook: a 410, or failures for DisableAfter.
@@ -192,7 +193,7 @@ func SummarizeAttempts(results []AttemptResult) map[string]*WebhookOutcome {
 		o.DisableAfter = max(o.DisableAfter, r.DisableAfter)
 		if r.Attempt.Error == "" {
 			o.OK++
-			o.Recovered, o.Restart, o.Gone, o.FailingFrom = true, true, false, time.Time{}
+			o.Recovered, o.Gone, o.FailingFrom = true, false, time.Time{}
 			continue
 		}
 		o.Failed++

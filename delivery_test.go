@@ -22,10 +22,10 @@ func TestSummarizeAttempts(t *testing.T) {
 		result("c", 1, 410), result("c", 2, 200),
 	})
 	a, b, c := got["a"], got["b"], got["c"]
-	if a.OK != 1 || a.Failed != 3 || a.Recovered || !a.Restart || !a.FailingFrom.Equal(at(3)) || !a.Gone || !a.LastAt.Equal(at(4)) {
+	if a.OK != 1 || a.Failed != 3 || a.Recovered || !a.Restarted() || !a.FailingFrom.Equal(at(3)) || !a.Gone || !a.LastAt.Equal(at(4)) {
 		t.Errorf("a = %+v; want failures restarting at minute 3, gone", a)
 	}
-	if b.Restart || b.Recovered || !b.FailingFrom.Equal(at(1)) || b.Gone {
+	if b.Restarted() || b.Recovered || !b.FailingFrom.Equal(at(1)) || b.Gone {
 		t.Errorf("b = %+v; want a run continuing from minute 1", b)
 	}
 	if !c.Recovered || !c.FailingFrom.IsZero() || c.Gone {

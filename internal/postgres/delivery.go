@@ -113,7 +113,7 @@ func (s *Store) RecordAttempts(ctx context.Context, results []herald.AttemptResu
 				r.Job.DeliveryID, a.Latency.Milliseconds(), a.ResponseBody)
 		}
 		for id, o := range herald.SummarizeAttempts(results) {
-			batch.Queue(webhookOutcomeSQL, o.OK, o.Failed, millis(o.LastAt), o.Recovered, o.Restart,
+			batch.Queue(webhookOutcomeSQL, o.OK, o.Failed, millis(o.LastAt), o.Recovered, o.Restarted(),
 				millis(o.FailingFrom), o.Gone, millis(o.DisableCutoff()), o.DisableReason(), id)
 		}
 		return tx.SendBatch(ctx, batch).Close()

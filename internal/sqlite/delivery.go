@@ -202,7 +202,7 @@ const (
 )
 
 func webhookOutcomeArgs(id string, o *herald.WebhookOutcome) []any {
-	return []any{o.OK, o.Failed, millis(o.LastAt), o.Recovered, o.Restart, millis(o.FailingFrom),
+	return []any{o.OK, o.Failed, millis(o.LastAt), o.Recovered, o.Restarted(), millis(o.FailingFrom),
 		o.Gone, millis(o.DisableCutoff()), o.DisableReason(), id}
 }
 
